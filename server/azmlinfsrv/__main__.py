@@ -1,0 +1,5 @@
+"""``python -m azmlinfsrv`` is the ``azmlinfsrv`` command."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,170 @@
+"""Building the Flask app of one worker: load score.py, call init(), prepare the routes.
+
+A failure here is a start-up failure: it is logged with the user's traceback (and, for
+init(), a listing of the model directory), reported on the event channel, and raised as
+``StartupFailure`` so the runner can exit with code 3, as the reference does.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+
+from flask import Flask
+
+from . import compat, events, logs, routes, script
+from .settings import Settings
+from .swagger import Swagger
+
+logger = logging.getLogger("azmlinfsrv")
+
+MODEL_DIR_LISTING_LIMIT = 200
+EXIT_STARTUP_FAILURE = 3
+
+
+class StartupFailure(Exception):
+    """score.py could not be loaded or its init() failed (already logged)."""
+
+
+def walk(path: str, depth: int = 0) -> Iterator[str]:
+    """An indented listing of ``path``, directories first by name, as the reference prints it."""
+    path = os.path.normpath(path)
+    indent = " " * 4 * depth
+    name = os.path.basename(path.rstrip(os.sep))
+    if os.path.isdir(path):
+        yield f"{indent}{name}{os.sep}"
+        try:
+            children = sorted(os.listdir(path))
+        except OSError:
+            return
+        for child in children:
+            yield from walk(os.path.join(path, child), depth + 1)
+    else:
+        yield f"{indent}{name}"
+
+
+def _format_user_traceback(ex: BaseException) -> str:
+    frames = script.user_frames_only(traceback.extract_tb(ex.__traceback__))
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(ex), ex)
+    return "".join(lines).rstrip()
+
+
+def _add_sys_paths(settings: Settings) -> None:
+    paths = [settings.app_root]
+    if settings.source_dir:
+        paths.append(os.path.join(settings.app_root, settings.source_dir))
+    for path in paths:
+        if path not in sys.path:
+            sys.path.append(path)
+
+
+def _connect_debugger(port: int) -> None:
+    """AZUREML_DEBUG_PORT: connect to a debugger listening there before the script loads."""
+    print("!! Starting the inference server in DEBUGGING mode because AZUREML_DEBUG_PORT is set.")
+    print("!! This environment variable should not be set in a production environment.")
+    try:
+        import debugpy
+    except ModuleNotFoundError:
+        print("** Cannot connect to a debugger because debugpy is not installed.")
+        raise StartupFailure("debugpy is not installed") from None
+    print(f"** Connecting to debugger at port {port}...")
+    debugpy.connect(("127.0.0.1", port))
+    debugpy.wait_for_client()
+
+
+def load_script(settings: Settings) -> script.UserScript:
+    try:
+        module = script.import_script(settings.entry_script, settings.app_root)
+    except BaseException as ex:
+        if isinstance(ex, KeyboardInterrupt):
+            raise
+        if isinstance(ex, ModuleNotFoundError) and ex.name == "main" and not settings.entry_script:
+            logger.error("No score script found. Expected score script main.py.")
+            logger.error(f"Expected script to be found in PYTHONPATH: {sys.path}")
+            if os.path.isdir(settings.app_root):
+                logger.error(f"Current contents of AML_APP_ROOT: {os.listdir(settings.app_root)}")
+            else:
+                logger.error(f"The directory {settings.app_root} not an accessible directory in the container.")
+        elif isinstance(ex, script.ScriptNotFound):
+            logger.error("No such file or directory.")
+            logger.error(f"FileNotFoundError: {ex}")
+        else:
+            logger.error(
+                "Failed to import user script because it raised an unhandled exception\n"
+                + _format_user_traceback(ex)
+            )
+        events.emit("import_failed", exception=events.describe_exception(ex))
+        raise StartupFailure(str(ex)) from ex
+    try:
+        return script.analyze(module)
+    except script.ScriptContractError as ex:
+        logger.error(f"{ex} ({ex.location['file']}, line {ex.location['line']})")
+        events.emit("import_failed", exception={"type": "ScriptContractError", "message": str(ex),
+                                                "frames": [ex.location]})
+        raise StartupFailure(str(ex)) from ex
+
+
+def call_init(user: script.UserScript, settings: Settings) -> None:
+    logger.info("Invoking user's init function")
+    try:
+        user.init()
+    except BaseException as ex:
+        if isinstance(ex, KeyboardInterrupt):
+            raise
+        logger.error("User's init function failed")
+        logger.error(f"Encountered Exception {_format_user_traceback(ex)}")
+        events.emit("init_failed", exception=events.describe_exception(ex))
+        model_dir = settings.model_dir
+        if model_dir and os.path.exists(model_dir):
+            logger.info("Model Directory Contents:")
+            tree = walk(model_dir)
+            for line in itertools.islice(tree, MODEL_DIR_LISTING_LIMIT):
+                logger.info(line)
+            if next(tree, None) is not None:
+                logger.info(f"Output Truncated. First {MODEL_DIR_LISTING_LIMIT} lines shown.")
+        raise StartupFailure(str(ex)) from ex
+    logger.info("Users's init has completed successfully")
+
+
+def _enable_cors(app: Flask, origins_setting: str) -> None:
+    try:
+        import flask_cors
+    except ModuleNotFoundError:
+        logger.info(
+            "CORS cannot be enabled because the flask-cors package is not installed. The issue can be"
+            " resolved by adding flask-cors to your pip dependencies."
+        )
+        return
+    origins = [origin.strip() for origin in origins_setting.split(",")]
+    flask_cors.CORS(app, methods=["GET", "POST"], origins=origins)
+    logger.info(f"Enabling CORS for the following origins: {', '.join(origins)}")
+
+
+def create_app(settings: Settings) -> Flask:
+    """The app of one worker; raises StartupFailure when score.py cannot serve."""
+    compat.install()
+    logs.redirect_print()
+    _add_sys_paths(settings)
+    if settings.debug_port:
+        _connect_debugger(settings.debug_port)
+
+    app = Flask("azmlinfsrv")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    if settings.cors_origins:
+        _enable_cors(app, settings.cors_origins)
+
+    user = load_script(settings)
+    call_init(user, settings)
+    swagger = Swagger(settings, user.run)
+    routes.register(app, settings, user, swagger)
+
+    logger.info(f"Scoring timeout is set to {settings.scoring_timeout_ms}")
+    logger.info(f"Worker with pid {os.getpid()} ready for serving traffic")
+    events.emit("worker_ready")
+    return app

@@ -1,0 +1,271 @@
+"""The ``azmlinfsrv`` command line: flags → environment variables → settings → a runner.
+
+Flags set the environment variables user code reads (as the reference does), so the
+same score.py sees the same ``AZUREML_MODEL_DIR``, ``SERVER_PORT``... here and there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import sys
+from typing import NoReturn
+
+from . import __version__, events, logs, settings
+from .runners import PortInUse, RunOptions, check_ports_free
+
+logger = logging.getLogger("azmlinfsrv")
+
+DEFAULT_PORT = 5001
+DEFAULT_HEALTH_PORT = 5000
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_WORKER_COUNT = 1
+DEFAULT_WORKER_TIMEOUT = "300"
+
+EXIT_BAD_ARGUMENTS = 1
+EXIT_CONFIG_ERROR = 3
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z", re.I)
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError(f"Specified port '{port}' is invalid. Please specify a port within range the [1, 65535] range.")
+    return port
+
+
+def _worker_count(value: str) -> int:
+    count = int(value)
+    if count <= 0:
+        raise ValueError(f"Specified worker count '{count}' is invalid. Please specify a worker count greater than zero.")
+    return count
+
+
+def _default_server() -> str:
+    return "waitress" if sys.platform == "win32" else "gunicorn"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="azmlinfsrv",
+        description=f"Azure ML Inferencing HTTP server v{__version__} (azmlinfsrv, open implementation)",
+    )
+    add = parser.add_argument
+    add("--entry_script", help="The relative or absolute path to the scoring script.")
+    add(
+        "--model_dir",
+        help="The relative or absolute path to the model directory, exposed to the script as AZUREML_MODEL_DIR.",
+    )
+    add("--appinsights_instrumentation_key", help="The Application Insights instrumentation key.")
+    add("--port", type=_port, help=f"The serving port of the server. Default is {DEFAULT_PORT}.")
+    add("--health_port", type=_port, help=f"The health port of the server. Default is {DEFAULT_HEALTH_PORT}.")
+    add("--worker_count", type=_worker_count, help="The number of worker processes. Default is 1.")
+    add(
+        "--access_control_allow_origins",
+        help='Enable CORS for the specified origins, separated by ",". Example: "microsoft.com, bing.com"',
+    )
+    add("--config_file", help="The relative or absolute path to the configuration file.")
+    add("--rest", action="store_true", help=argparse.SUPPRESS)
+    # Beyond the reference.
+    add(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"The address to listen on. Default is {DEFAULT_HOST} (as the reference); 127.0.0.1 keeps the "
+        "server off the network.",
+    )
+    add(
+        "--server",
+        choices=["gunicorn", "waitress"],
+        default=_default_server(),
+        help="The HTTP front: gunicorn (default on POSIX) or waitress (default on Windows).",
+    )
+    add(
+        "--reload",
+        action="store_true",
+        help="Restart the workers when Python files under the entry script's folder or the source directory "
+        "change; if the new code fails, the previous workers keep serving.",
+    )
+    add("--events", metavar="PATH", help=f"Append structured JSON-line events to PATH (or set {events.ENV_VAR}).")
+    add("--version", action="version", version=f"azmlinfsrv {__version__}")
+    return parser
+
+
+def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    try:
+        return parser.parse_args(argv)
+    except SystemExit as ex:
+        if ex.code == 0:  # --help, --version
+            raise
+        print()
+        parser.usage = argparse.SUPPRESS
+        parser.print_help()
+        sys.exit(EXIT_BAD_ARGUMENTS)
+
+
+def _set(name: str, value: object, default: object = None) -> None:
+    """A flag beats the environment, which beats the default."""
+    if value is not None:
+        os.environ[name] = str(value)
+    elif name not in os.environ and default is not None:
+        os.environ[name] = str(default)
+
+
+def merge_into_environment(args: argparse.Namespace) -> None:
+    env = os.environ
+    env.setdefault("AML_APP_ROOT", os.getcwd())
+    if args.entry_script:
+        env["AZUREML_ENTRY_SCRIPT"] = os.path.realpath(args.entry_script)
+    _set("TRANSPORT_PROTOCOL", "rest" if args.rest else "grpc")
+    _set("AZUREML_MODEL_DIR", args.model_dir)
+    _set("WORKER_COUNT", args.worker_count, DEFAULT_WORKER_COUNT)
+    flag = env.get("SERVER_VERSION_LOG_RESPONSE_ENABLED")
+    if flag is None or flag.lower() == "true":
+        _set("HTTP_X_MS_SERVER_VERSION", f"azmlinfsrv/{__version__}")
+    # SERVER_PORT from the environment is ignored, as in the reference.
+    env["SERVER_PORT"] = str(args.port or DEFAULT_PORT)
+    if env.get("SEPERATE_HEALTH_ENDPOINT") == "true":
+        env["HEALTH_PORT"] = str(args.health_port or DEFAULT_HEALTH_PORT)
+    else:
+        _set("HEALTH_PORT", args.port, DEFAULT_PORT)
+    if args.appinsights_instrumentation_key is not None:
+        env["AML_APP_INSIGHTS_ENABLED"] = "true"
+    _set("AML_APP_INSIGHTS_KEY", args.appinsights_instrumentation_key)
+    if args.access_control_allow_origins is not None:
+        env["AML_CORS_ORIGINS"] = args.access_control_allow_origins
+    if args.config_file:
+        env["AZUREML_CONFIG_FILE"] = os.path.realpath(args.config_file)
+    if args.events:
+        env[events.ENV_VAR] = os.path.abspath(args.events)
+
+
+def validate_environment() -> None:
+    env = os.environ
+    if "AZUREML_MODEL_DIR" not in env:
+        print("The environment variable 'AZUREML_MODEL_DIR' has not been set.")
+        print("Use the --model_dir command line argument to set it.")
+    if env.get("AML_APP_INSIGHTS_ENABLED") == "true" and "AML_APP_INSIGHTS_KEY" in env:
+        if _UUID.match(env["AML_APP_INSIGHTS_KEY"]):
+            print("Valid Application Insights instrumentation key provided.")
+        else:
+            env["AML_APP_INSIGHTS_ENABLED"] = "false"
+            print("Invalid Application Insights instrumentation key provided.")
+            print("Application Insights has been disabled.")
+    else:
+        env["AML_APP_INSIGHTS_ENABLED"] = "false"
+
+
+def print_banner(health_port: int | None) -> None:
+    env = os.environ
+    print()
+    print(f"Azure ML Inferencing HTTP server v{__version__} (azmlinfsrv, open implementation)")
+    print()
+    print()
+    print("Server Settings")
+    print("---------------")
+    rows = [
+        ("Entry Script Name", "AZUREML_ENTRY_SCRIPT"),
+        ("Model Directory", "AZUREML_MODEL_DIR"),
+        ("Config File", "AZUREML_CONFIG_FILE"),
+        ("Worker Count", "WORKER_COUNT"),
+        ("Worker Timeout (seconds)", "WORKER_TIMEOUT"),
+        ("Server Port", "SERVER_PORT"),
+        ("Health Port", "HEALTH_PORT"),
+        ("Application Insights Enabled", "AML_APP_INSIGHTS_ENABLED"),
+        ("Application Insights Key", "AML_APP_INSIGHTS_KEY"),
+        ("Inferencing HTTP server version", "HTTP_X_MS_SERVER_VERSION"),
+        ("CORS for the specified origins", "AML_CORS_ORIGINS"),
+        ("Create dedicated endpoint for health", "SEPERATE_HEALTH_ENDPOINT"),
+    ]
+    for label, name in rows:
+        value = env.get(name)
+        if name == "AML_APP_INSIGHTS_KEY" and value is not None:
+            value = "AppInsights key provided"  # never the key itself
+        elif name == "AML_CORS_ORIGINS" and value is not None:
+            value = f"Enabling CORS for {value}"
+        print(f"{label}: {value}")
+    print()
+    print()
+    print("Server Routes")
+    print("---------------")
+    print(f"Liveness Probe: GET   127.0.0.1:{health_port or env['SERVER_PORT']}/")
+    print(f"Score:          POST  127.0.0.1:{env['SERVER_PORT']}/score")
+    print()
+
+
+def fail(message: str, code: int) -> NoReturn:
+    print(f"azmlinfsrv: error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_arguments(argv)
+    logs.setup_default()
+    if not (args.entry_script or args.config_file):
+        logger.error("Error!")
+        logger.error(
+            "Either provide an entry_script using --entry_script or "
+            "provide a path to the configuration file using --config_file"
+        )
+        sys.exit(EXIT_BAD_ARGUMENTS)
+
+    merge_into_environment(args)
+    validate_environment()
+    try:
+        conf = settings.load()
+    except settings.ConfigError as ex:
+        settings.log_config_error(ex)
+        sys.exit(EXIT_CONFIG_ERROR)
+    logs.setup_default(conf.log_level)
+    entry_dir = os.path.dirname(os.path.realpath(conf.entry_script)) if conf.entry_script else None
+    try:
+        logs.load_user_config(conf.app_root, entry_dir)
+    except (ValueError, TypeError, AttributeError, ImportError, OSError) as ex:
+        logger.critical(f"Invalid logging.json: {ex}")
+        sys.exit(EXIT_CONFIG_ERROR)
+    if conf.extra_keys:
+        logger.warning(
+            "Found extra keys in the config file that are not supported by the server.\n"
+            f"Extra keys = {conf.extra_keys}"
+        )
+
+    health_port = int(os.environ["HEALTH_PORT"]) if os.environ.get("SEPERATE_HEALTH_ENDPOINT") == "true" else None
+    print_banner(health_port)
+    sys.path.append(conf.app_root)
+
+    try:
+        workers = int(os.environ["WORKER_COUNT"])
+        timeout = int(os.environ.get("WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT))
+    except ValueError as ex:
+        fail(f"WORKER_COUNT and WORKER_TIMEOUT must be integers: {ex}", EXIT_CONFIG_ERROR)
+    options = RunOptions(
+        host=args.host,
+        port=int(os.environ["SERVER_PORT"]),
+        health_port=health_port,
+        workers=workers,
+        timeout=timeout,
+        preload=os.environ.get("WORKER_PRELOAD", "false").lower() == "true",
+        reload=args.reload,
+        settings=conf,
+    )
+    try:
+        check_ports_free(options.host, options.ports)
+    except PortInUse as ex:
+        fail(f"{ex}. Stop the other server or choose another port with --port.", EXIT_BAD_ARGUMENTS)
+    if options.host in ("0.0.0.0", "::"):
+        logger.info("Listening on all interfaces; use --host 127.0.0.1 to keep the server off the network.")
+    sys.stdout.flush()
+    sys.stderr.flush()
+
+    if args.server == "waitress":
+        from .runners import waitress as runner
+    else:
+        from .runners import gunicorn as runner  # type: ignore[no-redef]
+    runner.run(options)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,93 @@
+"""Log format, the default logging setup, logging.json overrides and the print() redirect.
+
+Lines look like ``2024-01-02 03:04:05,678 I [1234] azmlinfsrv - message`` (UTC), the
+format users of the reference grep for.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import json
+import logging
+import logging.config
+import os
+import sys
+import time
+from typing import Any
+
+LOG_FORMAT = "%(asctime)s %(levelname).1s [%(process)d] %(name)s - %(message)s"
+
+logger = logging.getLogger("azmlinfsrv")
+
+
+class AMLLogFormatter(logging.Formatter):
+    """The azmlinfsrv line format, with UTC timestamps."""
+
+    converter = time.gmtime
+
+    def __init__(self, fmt: str = LOG_FORMAT, datefmt: str | None = None, style: Any = "%") -> None:
+        super().__init__(fmt=fmt, datefmt=datefmt, style=style)
+
+
+def _stream_handler(stream: Any) -> logging.Handler:
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(AMLLogFormatter())
+    return handler
+
+
+def setup_default(level: str = "INFO") -> None:
+    """Our loggers to stdout; the root logger too, so that records user code logs at
+    INFO appear (the reference drops them)."""
+    stdout = _stream_handler(sys.stdout)
+    ours = logging.getLogger("azmlinfsrv")
+    ours.handlers[:] = [stdout]
+    ours.setLevel(_level(level))
+    ours.propagate = False
+    root = logging.getLogger()
+    root.handlers[:] = [stdout]
+    root.setLevel(_level(level))
+
+
+def _level(name: str) -> int:
+    value = logging.getLevelName(name.upper())
+    return value if isinstance(value, int) else logging.INFO
+
+
+def load_user_config(*dirs: str | None) -> str | None:
+    """Apply the first ``logging.json`` (dictConfig) found in ``dirs``; return its path."""
+    for directory in dirs:
+        if not directory or not os.path.isdir(directory):
+            continue
+        path = os.path.join(directory, "logging.json")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                logging.config.dictConfig(json.load(f))
+            logger.info(f"Loaded logging config from {path}")
+            return path
+    return None
+
+
+_print = builtins.print
+_print_logger = logging.getLogger("azmlinfsrv.print")
+
+
+@functools.wraps(_print)
+def _print_to_log(*objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False) -> None:
+    target = file if file is not None else sys.stdout
+    if target is sys.stdout:
+        _print_logger.info((" " if sep is None else sep).join(map(str, objects)))
+    else:
+        _print(*objects, sep=sep, end=end, file=file, flush=flush)
+
+
+def redirect_print() -> None:
+    """print() to stdout becomes one INFO record of ``azmlinfsrv.print``."""
+    builtins.print = _print_to_log
+
+
+class RootAccessFilter(logging.Filter):
+    """Drops access-log records of health probes (named by the reference's logging.json)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "GET / HTTP/1.1" not in record.getMessage()

@@ -1,0 +1,192 @@
+"""Serving with gunicorn (POSIX): an arbiter forks ``workers`` sync workers, each of which
+loads score.py and calls init() itself, as the reference does.
+
+With ``--reload`` our arbiter replaces workers in generations: on a code change it forks
+a full new generation beside the old one, and retires the old workers only once every
+new one has reported ready. If a new worker fails to import or init, the new generation
+is dropped and the old workers keep serving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+
+from gunicorn import glogging
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+
+from .. import events, logs
+from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
+from ..reload import Watcher, watch_roots
+from . import RunOptions
+
+logger = logging.getLogger("azmlinfsrv")
+
+# A worker of a reload generation that failed to start exits with this code, which
+# (unlike 3) does not make gunicorn halt the whole server.
+EXIT_RELOAD_FAILED = 13
+
+
+class ServerLogger(glogging.Logger):
+    """gunicorn's own messages in our line format on stderr; no gunicorn access log
+    (the app logs each request itself)."""
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logs.AMLLogFormatter())
+        self.error_log.handlers = [handler]
+        self.error_log.propagate = False
+        self.access_log.handlers = []
+        self.access_log.propagate = False
+
+
+class _ReadyPipe:
+    """Workers tell the arbiter ``ready <pid>`` / ``failed <pid>`` through an inherited pipe."""
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+
+    def tell(self, word: str) -> None:
+        os.write(self.write_fd, f"{word} {os.getpid()}\n".encode())
+
+
+class ReloadingArbiter(Arbiter):  # type: ignore[misc]
+    def __init__(self, app: Any, roots: list[str], pipe: _ReadyPipe) -> None:
+        super().__init__(app)
+        self._roots = roots
+        self._pipe = pipe
+        self._lock = threading.Lock()
+        self._ready: set[int] = set()
+        self._failed: set[int] = set()
+        self._change_pending = False
+        self._generation: set[int] | None = None  # pids of the generation being started
+        self._serving = False  # whether the current workers started fine
+        self._waiting = False  # no good code to run: wait for the next change
+
+    def start(self) -> None:
+        super().start()
+        threading.Thread(target=self._read_pipe, name="azmlinfsrv-ready", daemon=True).start()
+        Watcher(self._roots, self._on_change).start()
+        logger.info(f"Reloading on changes to Python files under: {', '.join(self._roots)}")
+
+    def _read_pipe(self) -> None:
+        buffer = b""
+        while True:
+            chunk = os.read(self._pipe.read_fd, 4096)
+            if not chunk:
+                return
+            buffer += chunk
+            *lines, buffer = buffer.split(b"\n")
+            with self._lock:
+                for line in lines:
+                    word, _, pid = line.decode().partition(" ")
+                    (self._ready if word == "ready" else self._failed).add(int(pid))
+            self.wakeup()
+
+    def _on_change(self, paths: list[str]) -> None:
+        logger.info(f"Detected changes in {', '.join(paths)}; reloading")
+        with self._lock:
+            self._change_pending = True
+        self.wakeup()
+
+    def manage_workers(self) -> None:
+        with self._lock:
+            ready, failed = set(self._ready), set(self._failed)
+            change, self._change_pending = self._change_pending, False
+        if self._generation is None and not self._serving and not self._waiting:
+            # The first generation is the one gunicorn spawns itself.
+            self._generation = set(self.WORKERS)
+            if not self._generation:
+                super().manage_workers()
+                self._generation = set(self.WORKERS)
+            return
+        if change and self._generation is None:
+            self._waiting = False
+            events.emit("reloading")
+            self._generation = {self.spawn_worker() for _ in range(self.num_workers)}
+            return
+        if self._generation is not None:
+            self._advance_generation(ready, failed)
+            return
+        if self._waiting:
+            return
+        super().manage_workers()
+
+    def _advance_generation(self, ready: set[int], failed: set[int]) -> None:
+        assert self._generation is not None
+        generation = self._generation
+        gone = {pid for pid in generation if pid not in self.WORKERS and pid not in ready}
+        if generation & failed or gone:
+            for pid in generation & set(self.WORKERS):
+                self.kill_worker(pid, signal.SIGTERM)
+            self._generation = None
+            if self._serving:
+                logger.error("Reload failed: the previous workers keep serving. Fix the error and save again.")
+                events.emit("reload_failed", workerPids=sorted(set(self.WORKERS) - generation))
+            else:
+                logger.error("score.py failed to start. Waiting for a change to try again.")
+                self._waiting = True
+            return
+        if generation <= ready:
+            for pid in set(self.WORKERS) - generation:
+                self.kill_worker(pid, signal.SIGTERM)
+            first = not self._serving
+            self._generation = None
+            self._serving = True
+            if not first:
+                logger.info(f"Reloaded: workers {', '.join(map(str, sorted(generation)))} are serving")
+                events.emit("reloaded", workerPids=sorted(generation))
+
+
+class _Application(BaseApplication):  # type: ignore[misc]
+    def __init__(self, options: RunOptions) -> None:
+        self.options = options
+        self.pipe = _ReadyPipe() if options.reload else None
+        super().__init__()
+
+    def load_config(self) -> None:
+        o = self.options
+        binds = [f"{'[' + o.host + ']' if ':' in o.host else o.host}:{port}" for port in o.ports]
+        preload = o.preload and not o.reload
+        for key, value in {
+            "bind": binds,
+            "workers": o.workers,
+            "timeout": o.timeout,
+            "preload_app": preload,
+            "logger_class": ServerLogger,
+            "accesslog": None,
+            "errorlog": "-",
+            "proc_name": "azmlinfsrv",
+            # gunicorn ≥ 24 opens a control socket at a fixed per-user path, which several
+            # servers on one machine would fight over; we do not use it.
+            "control_socket_disable": True,
+        }.items():
+            if key in self.cfg.settings:
+                self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        try:
+            app = create_app(self.options.settings)
+        except StartupFailure:
+            if self.pipe is not None:
+                self.pipe.tell("failed")
+                sys.exit(EXIT_RELOAD_FAILED)
+            sys.exit(EXIT_STARTUP_FAILURE)
+        if self.pipe is not None:
+            self.pipe.tell("ready")
+        return app
+
+
+def run(options: RunOptions) -> None:
+    application = _Application(options)
+    if application.pipe is None:
+        Arbiter(application).run()
+        return
+    s = options.settings
+    ReloadingArbiter(application, watch_roots(s.entry_script, s.app_root, s.source_dir), application.pipe).run()
