@@ -57,17 +57,20 @@ class _ReadyPipe:
 
 
 class ReloadingArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's arbiter, with workers replaced in generations on code changes."""
+
     def __init__(self, app: Any, roots: list[str], pipe: _ReadyPipe) -> None:
         super().__init__(app)
         self._roots = roots
         self._pipe = pipe
         self._lock = threading.Lock()
-        self._ready: set[int] = set()
-        self._failed: set[int] = set()
-        self._change_pending = False
+        self._reports: list[tuple[str, int]] = []  # filled by the pipe reader thread
+        self._change_pending = True  # the first generation starts like a reload
         self._generation: set[int] | None = None  # pids of the generation being started
-        self._serving = False  # whether the current workers started fine
-        self._waiting = False  # no good code to run: wait for the next change
+        self._generation_ready: set[int] = set()
+        self._retiring: set[int] = set()  # workers we asked to stop
+        self._serving = False  # whether some generation started fine
+        self._waiting = False  # the code on disk fails: spawn nothing until it changes
 
     def start(self) -> None:
         super().start()
@@ -81,12 +84,11 @@ class ReloadingArbiter(Arbiter):  # type: ignore[misc]
             chunk = os.read(self._pipe.read_fd, 4096)
             if not chunk:
                 return
-            buffer += chunk
-            *lines, buffer = buffer.split(b"\n")
+            *lines, buffer = (buffer + chunk).split(b"\n")
             with self._lock:
                 for line in lines:
                     word, _, pid = line.decode().partition(" ")
-                    (self._ready if word == "ready" else self._failed).add(int(pid))
+                    self._reports.append((word, int(pid)))
             self.wakeup()
 
     def _on_change(self, paths: list[str]) -> None:
@@ -95,53 +97,61 @@ class ReloadingArbiter(Arbiter):  # type: ignore[misc]
             self._change_pending = True
         self.wakeup()
 
+    def _retire(self, pids: set[int]) -> None:
+        for pid in pids:
+            self.kill_worker(pid, signal.SIGTERM)
+        self._retiring |= pids
+
     def manage_workers(self) -> None:
         with self._lock:
-            ready, failed = set(self._ready), set(self._failed)
+            reports, self._reports = self._reports, []
             change, self._change_pending = self._change_pending, False
-        if self._generation is None and not self._serving and not self._waiting:
-            # The first generation is the one gunicorn spawns itself.
-            self._generation = set(self.WORKERS)
-            if not self._generation:
-                super().manage_workers()
-                self._generation = set(self.WORKERS)
-            return
-        if change and self._generation is None:
-            self._waiting = False
-            events.emit("reloading")
-            self._generation = {self.spawn_worker() for _ in range(self.num_workers)}
-            return
+        self._retiring &= set(self.WORKERS)
+        failed = {pid for word, pid in reports if word == "failed"}
+        self._generation_ready |= {pid for word, pid in reports if word == "ready"}
+
         if self._generation is not None:
-            self._advance_generation(ready, failed)
+            self._advance_generation(failed)
+            if self._generation is not None:
+                return  # still starting
+        if change:
+            self._waiting = False
+            if self._serving:
+                events.emit("reloading")
+            self._generation = {self.spawn_worker() for _ in range(self.num_workers)}
+            self._generation_ready = set()
             return
+        if failed:
+            # A replacement worker could not start the code on disk: no crash loop.
+            logger.error("A worker failed to start score.py. Waiting for a change to try again.")
+            self._waiting = True
         if self._waiting:
             return
-        super().manage_workers()
+        live = set(self.WORKERS) - self._retiring
+        for _ in range(self.num_workers - len(live)):
+            self.spawn_worker()
 
-    def _advance_generation(self, ready: set[int], failed: set[int]) -> None:
+    def _advance_generation(self, failed: set[int]) -> None:
         assert self._generation is not None
         generation = self._generation
-        gone = {pid for pid in generation if pid not in self.WORKERS and pid not in ready}
+        gone = {pid for pid in generation if pid not in self.WORKERS and pid not in self._generation_ready}
         if generation & failed or gone:
-            for pid in generation & set(self.WORKERS):
-                self.kill_worker(pid, signal.SIGTERM)
             self._generation = None
+            self._retire(generation & set(self.WORKERS))
+            self._waiting = True
             if self._serving:
                 logger.error("Reload failed: the previous workers keep serving. Fix the error and save again.")
-                events.emit("reload_failed", workerPids=sorted(set(self.WORKERS) - generation))
+                events.emit("reload_failed", workerPids=sorted(set(self.WORKERS) - self._retiring))
             else:
                 logger.error("score.py failed to start. Waiting for a change to try again.")
-                self._waiting = True
             return
-        if generation <= ready:
-            for pid in set(self.WORKERS) - generation:
-                self.kill_worker(pid, signal.SIGTERM)
-            first = not self._serving
+        if generation <= self._generation_ready:
             self._generation = None
-            self._serving = True
-            if not first:
+            self._retire(set(self.WORKERS) - generation)
+            if self._serving:
                 logger.info(f"Reloaded: workers {', '.join(map(str, sorted(generation)))} are serving")
                 events.emit("reloaded", workerPids=sorted(generation))
+            self._serving = True
 
 
 class _Application(BaseApplication):  # type: ignore[misc]
