@@ -96,8 +96,7 @@ def load_script(settings: Settings) -> script.UserScript:
             logger.error(f"FileNotFoundError: {ex}")
         else:
             logger.error(
-                "Failed to import user script because it raised an unhandled exception\n"
-                + _format_user_traceback(ex)
+                "Failed to import user script because it raised an unhandled exception\n" + _format_user_traceback(ex)
             )
         events.emit("import_failed", exception=events.describe_exception(ex))
         raise StartupFailure(str(ex)) from ex
@@ -105,8 +104,10 @@ def load_script(settings: Settings) -> script.UserScript:
         return script.analyze(module)
     except script.ScriptContractError as ex:
         logger.error(f"{ex} ({ex.location['file']}, line {ex.location['line']})")
-        events.emit("import_failed", exception={"type": "ScriptContractError", "message": str(ex),
-                                                "frames": [ex.location]})
+        events.emit(
+            "import_failed",
+            exception={"type": "ScriptContractError", "message": str(ex), "frames": [ex.location]},
+        )
         raise StartupFailure(str(ex)) from ex
 
 

@@ -33,14 +33,18 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 def _port(value: str) -> int:
     port = int(value)
     if not 1 <= port <= 65535:
-        raise ValueError(f"Specified port '{port}' is invalid. Please specify a port within range the [1, 65535] range.")
+        raise ValueError(
+            f"Specified port '{port}' is invalid. Please specify a port within range the [1, 65535] range."
+        )
     return port
 
 
 def _worker_count(value: str) -> int:
     count = int(value)
     if count <= 0:
-        raise ValueError(f"Specified worker count '{count}' is invalid. Please specify a worker count greater than zero.")
+        raise ValueError(
+            f"Specified worker count '{count}' is invalid. Please specify a worker count greater than zero."
+        )
     return count
 
 
@@ -88,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="Restart the workers when Python files under the entry script's folder or the source directory "
         "change; if the new code fails, the previous workers keep serving.",
     )
-    add("--events", metavar="PATH", help=f"Append structured JSON-line events to PATH (or set {events.ENV_VAR}).")
+    add(
+        "--events",
+        metavar="PATH",
+        help=f"Append structured JSON-line events to PATH (or set {events.ENV_VAR}).",
+    )
     add("--version", action="version", version=f"azmlinfsrv {__version__}")
     return parser
 
@@ -228,8 +236,7 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(EXIT_CONFIG_ERROR)
     if conf.extra_keys:
         logger.warning(
-            "Found extra keys in the config file that are not supported by the server.\n"
-            f"Extra keys = {conf.extra_keys}"
+            f"Found extra keys in the config file that are not supported by the server.\nExtra keys = {conf.extra_keys}"
         )
 
     health_port = int(os.environ["HEALTH_PORT"]) if os.environ.get("SEPERATE_HEALTH_ENDPOINT") == "true" else None

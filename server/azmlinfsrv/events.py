@@ -56,7 +56,11 @@ def describe_exception(ex: BaseException, tb: TracebackType | None = None) -> di
         if not (f.filename.startswith(_OURS) or f.filename.startswith("<frozen"))
     ]
     if isinstance(ex, SyntaxError) and ex.filename and ex.lineno:
-        frame: dict[str, Any] = {"file": os.path.abspath(ex.filename), "line": ex.lineno, "function": "<module>"}
+        frame: dict[str, Any] = {
+            "file": os.path.abspath(ex.filename),
+            "line": ex.lineno,
+            "function": "<module>",
+        }
         if ex.offset:
             frame["column"] = ex.offset
         frames.append(frame)

@@ -24,7 +24,7 @@ logger = logging.getLogger("azmlinfsrv")
 class AMLLogFormatter(logging.Formatter):
     """The azmlinfsrv line format, with UTC timestamps."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)  # type: ignore[assignment]
 
     def __init__(self, fmt: str = LOG_FORMAT, datefmt: str | None = None, style: Any = "%") -> None:
         super().__init__(fmt=fmt, datefmt=datefmt, style=style)
@@ -73,7 +73,9 @@ _print_logger = logging.getLogger("azmlinfsrv.print")
 
 
 @functools.wraps(_print)
-def _print_to_log(*objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False) -> None:
+def _print_to_log(
+    *objects: Any, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False
+) -> None:
     target = file if file is not None else sys.stdout
     if target is sys.stdout:
         _print_logger.info((" " if sep is None else sep).join(map(str, objects)))

@@ -14,7 +14,16 @@ from collections.abc import Callable, Iterable
 
 logger = logging.getLogger("azmlinfsrv")
 
-SKIPPED_DIRS = {"__pycache__", "node_modules", "site-packages", ".venv", "venv", ".git", ".tox", ".mypy_cache"}
+SKIPPED_DIRS = {
+    "__pycache__",
+    "node_modules",
+    "site-packages",
+    ".venv",
+    "venv",
+    ".git",
+    ".tox",
+    ".mypy_cache",
+}
 MAX_FILES = 5000
 WATCHED_SUFFIXES = (".py",)
 

@@ -165,9 +165,15 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
                 output = script.call_run(kwargs, lambda: dict(request.headers))
         except ScoringTimeout:
             _log_user_exception(f"Scoring timeout after {timeout_ms} ms. ")
-            events.emit("run_failed", requestId=g.request_id,
-                        exception={"type": "ScoringTimeout", "message": f"Scoring timeout after {timeout_ms} ms",
-                                   "frames": []})
+            events.emit(
+                "run_failed",
+                requestId=g.request_id,
+                exception={
+                    "type": "ScoringTimeout",
+                    "message": f"Scoring timeout after {timeout_ms} ms",
+                    "frames": [],
+                },
+            )
             run_failures["pending"] = True
             return error_response(500, f"Scoring timeout after {timeout_ms} ms", run_function_failed=True)
         except RequestEntityTooLarge:

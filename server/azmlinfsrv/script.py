@@ -169,8 +169,14 @@ def check_source(source: str, path: str) -> list[Problem]:
         if message:
             deco = run.decorator_list[0]
             problems.append(
-                Problem(message, deco.lineno, deco.col_offset, deco.end_lineno or deco.lineno,
-                        deco.end_col_offset or deco.col_offset + 1, "rawhttp-and-schema")
+                Problem(
+                    message,
+                    deco.lineno,
+                    deco.col_offset,
+                    deco.end_lineno or deco.lineno,
+                    deco.end_col_offset or deco.col_offset + 1,
+                    "rawhttp-and-schema",
+                )
             )
     return problems
 

@@ -122,7 +122,16 @@ def _coerce(key: str, value: Any, kind: type) -> Any:
         raise ConfigError(key, "Input should be a valid integer, unable to parse string as an integer")
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
+    if isinstance(value, str) and value.strip().lower() in (
+        "true",
+        "1",
+        "yes",
+        "on",
+        "false",
+        "0",
+        "no",
+        "off",
+    ):
         return value.strip().lower() in ("true", "1", "yes", "on")
     if isinstance(value, int) and value in (0, 1):
         return bool(value)

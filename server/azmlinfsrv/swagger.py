@@ -63,43 +63,72 @@ def _swagger2(settings: Settings, input_schema: Any, output_schema: Any) -> dict
         "consumes": ["application/json"],
         "produces": ["application/json"],
         "securityDefinitions": {
-            "Bearer": {"type": "apiKey", "name": "Authorization", "in": "header",
-                       "description": "For example: Bearer abc123"}
+            "Bearer": {
+                "type": "apiKey",
+                "name": "Authorization",
+                "in": "header",
+                "description": "For example: Bearer abc123",
+            }
         },
         "paths": {
-            f"{prefix}/": {"get": {
-                "operationId": "ServiceHealthCheck",
-                "description": "Simple health check endpoint to ensure the service is up at any given point.",
-                "responses": {
-                    "200": {"description": _HEALTH_DESCRIPTION, "schema": {"type": "string"},
-                            "examples": {"application/json": "Healthy"}},
-                    "default": failed,
-                },
-            }},
-            f"{prefix}/score": {"post": {
-                "operationId": "RunMLService",
-                "description": "Run web service's model and get the prediction output",
-                "security": [{"Bearer": []}],
-                "parameters": [{"name": "serviceInputPayload", "in": "body", "description": _PAYLOAD_DESCRIPTION,
-                                "schema": {"$ref": ref + "ServiceInput"}}],
-                "responses": {
-                    "200": {"description": _SCORE_DESCRIPTION, "schema": {"$ref": ref + "ServiceOutput"}},
-                    "default": failed,
-                },
-            }},
-            f"{prefix}/swagger.json": {"get": {
-                "operationId": "GetSwaggerSpec",
-                "description": "Get the Swagger specification.",
-                "parameters": [{"name": "version", "in": "query", "required": False, "type": "integer",
-                                "enum": [2, 3]}],
-                "responses": {
-                    "200": {"description": "The Swagger specification.", "schema": {"type": "string"}},
-                    "default": failed,
-                },
-            }},
+            f"{prefix}/": {
+                "get": {
+                    "operationId": "ServiceHealthCheck",
+                    "description": "Simple health check endpoint to ensure the service is up at any given point.",
+                    "responses": {
+                        "200": {
+                            "description": _HEALTH_DESCRIPTION,
+                            "schema": {"type": "string"},
+                            "examples": {"application/json": "Healthy"},
+                        },
+                        "default": failed,
+                    },
+                }
+            },
+            f"{prefix}/score": {
+                "post": {
+                    "operationId": "RunMLService",
+                    "description": "Run web service's model and get the prediction output",
+                    "security": [{"Bearer": []}],
+                    "parameters": [
+                        {
+                            "name": "serviceInputPayload",
+                            "in": "body",
+                            "description": _PAYLOAD_DESCRIPTION,
+                            "schema": {"$ref": ref + "ServiceInput"},
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": _SCORE_DESCRIPTION, "schema": {"$ref": ref + "ServiceOutput"}},
+                        "default": failed,
+                    },
+                }
+            },
+            f"{prefix}/swagger.json": {
+                "get": {
+                    "operationId": "GetSwaggerSpec",
+                    "description": "Get the Swagger specification.",
+                    "parameters": [
+                        {
+                            "name": "version",
+                            "in": "query",
+                            "required": False,
+                            "type": "integer",
+                            "enum": [2, 3],
+                        }
+                    ],
+                    "responses": {
+                        "200": {"description": "The Swagger specification.", "schema": {"type": "string"}},
+                        "default": failed,
+                    },
+                }
+            },
         },
-        "definitions": {"ServiceInput": input_schema, "ServiceOutput": output_schema,
-                        "ErrorResponse": _ERROR_SCHEMA},
+        "definitions": {
+            "ServiceInput": input_schema,
+            "ServiceOutput": output_schema,
+            "ErrorResponse": _ERROR_SCHEMA,
+        },
     }
 
 
@@ -109,50 +138,83 @@ def _openapi3(settings: Settings, input_schema: Any, output_schema: Any, version
     def content(media: str, schema: dict[str, Any]) -> dict[str, Any]:
         return {media: {"schema": schema}}
 
-    failed = {"description": _FAILED_DESCRIPTION, "content": content("application/json", {"$ref": ref + "ErrorResponse"})}
+    failed = {
+        "description": _FAILED_DESCRIPTION,
+        "content": content("application/json", {"$ref": ref + "ErrorResponse"}),
+    }
     prefix = _prefix(settings)
     return {
         "openapi": version,
         "info": _info(settings),
         "security": [{"Bearer": []}],
         "paths": {
-            f"{prefix}/": {"get": {
-                "operationId": "ServiceHealthCheck",
-                "description": "Simple health check endpoint to ensure the service is up at any given point.",
-                "responses": {
-                    "200": {"description": _HEALTH_DESCRIPTION,
-                            "content": content("text/plain", {"type": "string", "example": "Healthy"})},
-                    "default": failed,
-                },
-            }},
-            f"{prefix}/score": {"post": {
-                "operationId": "RunMLService",
-                "description": "Run web service's model and get the prediction output",
-                "security": [{"Bearer": []}],
-                "requestBody": {"description": _PAYLOAD_DESCRIPTION,
-                                "content": content("application/json", {"$ref": ref + "ServiceInput"})},
-                "responses": {
-                    "200": {"description": _SCORE_DESCRIPTION,
-                            "content": content("application/json", {"$ref": ref + "ServiceOutput"})},
-                    "default": failed,
-                },
-            }},
-            f"{prefix}/swagger.json": {"get": {
-                "operationId": "GetSwaggerSpec",
-                "description": "Get the Swagger specification.",
-                "parameters": [{"name": "version", "in": "query", "required": False,
-                                "schema": {"type": "integer", "enum": [2, 3]}}],
-                "responses": {
-                    "200": {"description": "The Swagger specification.",
-                            "content": content("text/plain", {"type": "string"})},
-                    "default": failed,
-                },
-            }},
+            f"{prefix}/": {
+                "get": {
+                    "operationId": "ServiceHealthCheck",
+                    "description": "Simple health check endpoint to ensure the service is up at any given point.",
+                    "responses": {
+                        "200": {
+                            "description": _HEALTH_DESCRIPTION,
+                            "content": content("text/plain", {"type": "string", "example": "Healthy"}),
+                        },
+                        "default": failed,
+                    },
+                }
+            },
+            f"{prefix}/score": {
+                "post": {
+                    "operationId": "RunMLService",
+                    "description": "Run web service's model and get the prediction output",
+                    "security": [{"Bearer": []}],
+                    "requestBody": {
+                        "description": _PAYLOAD_DESCRIPTION,
+                        "content": content("application/json", {"$ref": ref + "ServiceInput"}),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": _SCORE_DESCRIPTION,
+                            "content": content("application/json", {"$ref": ref + "ServiceOutput"}),
+                        },
+                        "default": failed,
+                    },
+                }
+            },
+            f"{prefix}/swagger.json": {
+                "get": {
+                    "operationId": "GetSwaggerSpec",
+                    "description": "Get the Swagger specification.",
+                    "parameters": [
+                        {
+                            "name": "version",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "enum": [2, 3]},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The Swagger specification.",
+                            "content": content("text/plain", {"type": "string"}),
+                        },
+                        "default": failed,
+                    },
+                }
+            },
         },
         "components": {
-            "schemas": {"ServiceInput": input_schema, "ServiceOutput": output_schema, "ErrorResponse": _ERROR_SCHEMA},
-            "securitySchemes": {"Bearer": {"type": "apiKey", "name": "Authorization", "in": "header",
-                                           "description": "For example: Bearer abc123"}},
+            "schemas": {
+                "ServiceInput": input_schema,
+                "ServiceOutput": output_schema,
+                "ErrorResponse": _ERROR_SCHEMA,
+            },
+            "securitySchemes": {
+                "Bearer": {
+                    "type": "apiKey",
+                    "name": "Authorization",
+                    "in": "header",
+                    "description": "For example: Bearer abc123",
+                }
+            },
         },
     }
 

@@ -32,7 +32,7 @@ logger = logging.getLogger("azmlinfsrv")
 EXIT_RELOAD_FAILED = 13
 
 
-class ServerLogger(glogging.Logger):
+class ServerLogger(glogging.Logger):  # type: ignore[misc]
     """gunicorn's own messages in our line format on stderr; no gunicorn access log
     (the app logs each request itself)."""
 
