@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from flask import Flask
 
-from . import compat, events, logs, routes, script
+from . import compat, debugging, events, logs, routes, script
 from .settings import Settings
 from .swagger import Swagger
 
@@ -62,20 +62,6 @@ def _add_sys_paths(settings: Settings) -> None:
     for path in paths:
         if path not in sys.path:
             sys.path.append(path)
-
-
-def _connect_debugger(port: int) -> None:
-    """AZUREML_DEBUG_PORT: connect to a debugger listening there before the script loads."""
-    print("!! Starting the inference server in DEBUGGING mode because AZUREML_DEBUG_PORT is set.")
-    print("!! This environment variable should not be set in a production environment.")
-    try:
-        import debugpy
-    except ModuleNotFoundError:
-        print("** Cannot connect to a debugger because debugpy is not installed.")
-        raise StartupFailure("debugpy is not installed") from None
-    print(f"** Connecting to debugger at port {port}...")
-    debugpy.connect(("127.0.0.1", port))
-    debugpy.wait_for_client()
 
 
 def load_script(settings: Settings) -> script.UserScript:
@@ -152,8 +138,11 @@ def create_app(settings: Settings) -> Flask:
     compat.install()
     logs.redirect_print()
     _add_sys_paths(settings)
-    if settings.debug_port:
-        _connect_debugger(settings.debug_port)
+    try:
+        debugging.attach_from_settings(settings.debug_port)
+    except debugging.DebuggerUnavailable as ex:
+        logger.error(str(ex))
+        raise StartupFailure(str(ex)) from None
 
     app = Flask("azmlinfsrv")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes

@@ -13,7 +13,7 @@ import re
 import sys
 from typing import NoReturn
 
-from . import __version__, events, logs, settings
+from . import __version__, events, logs, settings, supervision
 from .runners import PortInUse, RunOptions, check_ports_free
 
 logger = logging.getLogger("azmlinfsrv")
@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> None:
         logger.info("Listening on all interfaces; use --host 127.0.0.1 to keep the server off the network.")
     sys.stdout.flush()
     sys.stderr.flush()
+    supervision.watch_parent_from_environment()
 
     if args.server == "waitress":
         from .runners import waitress as runner

@@ -69,6 +69,7 @@ class ReloadingArbiter(Arbiter):  # type: ignore[misc]
         self._generation: set[int] | None = None  # pids of the generation being started
         self._generation_ready: set[int] = set()
         self._retiring: set[int] = set()  # workers we asked to stop
+        self._generations = 0  # generations spawned so far; the first is the start, later ones reloads
         self._serving = False  # whether some generation started fine
         self._waiting = False  # the code on disk fails: spawn nothing until it changes
 
@@ -116,7 +117,8 @@ class ReloadingArbiter(Arbiter):  # type: ignore[misc]
                 return  # still starting
         if change:
             self._waiting = False
-            if self._serving:
+            self._generations += 1
+            if self._generations > 1:
                 events.emit("reloading")
             self._generation = {self.spawn_worker() for _ in range(self.num_workers)}
             self._generation_ready = set()
@@ -148,7 +150,7 @@ class ReloadingArbiter(Arbiter):  # type: ignore[misc]
         if generation <= self._generation_ready:
             self._generation = None
             self._retire(set(self.WORKERS) - generation)
-            if self._serving:
+            if self._generations > 1:
                 logger.info(f"Reloaded: workers {', '.join(map(str, sorted(generation)))} are serving")
                 events.emit("reloaded", workerPids=sorted(generation))
             self._serving = True

@@ -1,0 +1,58 @@
+"""``sendRequest``: one HTTP request to the running server, answered as JSON-friendly data."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_TIMEOUT_SECONDS = 600.0  # long: run() may sit at a breakpoint
+_TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "+json", "+xml")
+
+
+def _is_text(content_type: str, body: bytes) -> bool:
+    if any(marker in content_type for marker in _TEXT_TYPES) or not content_type:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        return True
+    return False
+
+
+def send(base_url: str, args: dict[str, Any]) -> dict[str, Any]:
+    method = str(args.get("method") or "POST").upper()
+    path = str(args.get("path") or "/score")
+    if not path.startswith("/"):
+        path = "/" + path
+    headers = {str(k): str(v) for k, v in (args.get("headers") or {}).items()}
+    body: bytes | None = None
+    if args.get("bodyBase64") is not None:
+        body = base64.b64decode(str(args["bodyBase64"]))
+    elif args.get("body") is not None:
+        body = str(args["body"]).encode("utf-8")
+    timeout = float(args.get("timeoutMs") or DEFAULT_TIMEOUT_SECONDS * 1000) / 1000
+    url = urlsplit(base_url)
+    connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=timeout)
+    started = time.perf_counter()
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        data = response.read()
+    finally:
+        connection.close()
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    response_headers: dict[str, str] = {}
+    for name, value in response.getheaders():
+        response_headers[name] = f"{response_headers[name]}, {value}" if name in response_headers else value
+    content_type = response.getheader("Content-Type", "") or ""
+    text = _is_text(content_type.lower(), data)
+    return {
+        "status": response.status,
+        "headers": response_headers,
+        "body": data.decode("utf-8") if text else base64.b64encode(data).decode("ascii"),
+        "isBase64": not text,
+        "elapsedMs": round(elapsed_ms, 3),
+    }
