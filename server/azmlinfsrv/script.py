@@ -168,15 +168,11 @@ def check_source(source: str, path: str) -> list[Problem]:
         message = check_decorators("rawhttp" in names, "input_schema" in names)
         if message:
             deco = run.decorator_list[0]
+            # The range starts at the "@", one column before the decorator's expression.
+            start = max(deco.col_offset - 1, 0)
+            end = deco.end_col_offset or deco.col_offset + 1
             problems.append(
-                Problem(
-                    message,
-                    deco.lineno,
-                    deco.col_offset,
-                    deco.end_lineno or deco.lineno,
-                    deco.end_col_offset or deco.col_offset + 1,
-                    "rawhttp-and-schema",
-                )
+                Problem(message, deco.lineno, start, deco.end_lineno or deco.lineno, end, "rawhttp-and-schema")
             )
     return problems
 

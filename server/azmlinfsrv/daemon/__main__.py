@@ -6,5 +6,5 @@ import sys
 from .server import create
 
 # stdout carries the LSP stream: our own logs go to stderr.
-logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
+logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s - %(message)s")
 create().start_io()

@@ -1,0 +1,120 @@
+"""A real LSP client (pytest-lsp) over stdio against the real daemon, which starts real
+azmlinfsrv processes. Each test gets a fresh daemon and a fresh project folder."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from ..server._support import clean_env
+
+STATUS = "azmlinfsrv/status"
+LOG = "azmlinfsrv/log"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    folder.mkdir()
+    return folder
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "azmlinfsrv.daemon"], server_env=clean_env()),
+)
+async def client(lsp_client: LanguageClient, project: Path):
+    lsp_client.statuses: list[dict[str, Any]] = []  # type: ignore[misc]
+    lsp_client.logs: list[str] = []  # type: ignore[misc]
+
+    @lsp_client.feature(STATUS)
+    def on_status(params: Any) -> None:
+        lsp_client.statuses.append(_plain(params))
+
+    @lsp_client.feature(LOG)
+    def on_log(params: Any) -> None:
+        lsp_client.logs.append(_plain(params)["text"])
+
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=types.ClientCapabilities(
+                window=types.WindowClientCapabilities(work_done_progress=True),
+                text_document=types.TextDocumentClientCapabilities(
+                    publish_diagnostics=types.PublishDiagnosticsClientCapabilities(related_information=True)
+                ),
+            ),
+            root_uri=project.as_uri(),
+            initialization_options={"reloadOnSave": True},
+        )
+    )
+    yield
+    await lsp_client.shutdown_session()
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom notification params over as attribute objects: back to dicts."""
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "_asdict"):  # pygls' named-tuple objects
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return {k: _plain(v) for k, v in vars(value).items()}
+
+
+async def execute(client: LanguageClient, command: str, args: dict[str, Any] | None = None) -> Any:
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=command, arguments=[args or {}])
+    )
+    return _plain(result)
+
+
+async def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
+    """Poll ``predicate`` (sync) on the event loop until truthy, at most ``timeout`` seconds."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def open_document(client: LanguageClient, path: Path) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1, text=path.read_text())
+        )
+    )
+    return uri
+
+
+_versions: dict[str, int] = {}
+
+
+def save_document(client: LanguageClient, path: Path, text: str) -> str:
+    """Write the file as an editor would on save: didChange, then the file on disk, then didSave."""
+    uri = path.as_uri()
+    version = _versions.get(uri, 1) + 1
+    _versions[uri] = version
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)],
+        )
+    )
+    path.write_text(text)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
+    return uri
