@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 5001
 EXAMPLE ?= examples/hello
 
-.PHONY: run test lint test-server install clean
+.PHONY: run test lint test-server test-daemon install clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
@@ -30,7 +30,10 @@ lint: $(STAMP)
 test-server: $(STAMP)
 	$(PY) -m pytest tests/server -q -p no:cacheprovider
 
-test: lint test-server
+test-daemon: $(STAMP)
+	$(PY) -m pytest tests/daemon -q -p no:cacheprovider
+
+test: lint test-server test-daemon
 
 clean:
 	rm -rf $(VENV) build *.egg-info

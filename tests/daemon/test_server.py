@@ -141,7 +141,8 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
     save_document(client, score, GOOD.replace('"echo"', '"echo2"'))
     await wait_for(
         lambda: client.statuses[-1]["workerPids"] and client.statuses[-1]["workerPids"] != old_workers,
-        30, "new workers after save",
+        30,
+        "new workers after save",
     )
     new_workers = client.statuses[-1]["workerPids"]
     answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "x"})
@@ -183,7 +184,9 @@ async def test_run_failure_is_a_diagnostic_until_a_request_succeeds(client: Lang
 
 
 async def test_slow_init_shows_cancellable_progress(client: LanguageClient, project: Path) -> None:
-    score = write(project, "score.py", "import time\n\ndef init():\n    time.sleep(2.5)\n\ndef run(data):\n    return data\n")
+    score = write(
+        project, "score.py", "import time\n\ndef init():\n    time.sleep(2.5)\n\ndef run(data):\n    return data\n"
+    )
     status = await execute(client, START, {"entryScript": str(score)})
     assert status["state"] == "running"
     [reports] = list(client.progress_reports.values())

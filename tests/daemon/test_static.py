@@ -17,40 +17,67 @@ CASES = [
     (
         "def init():\n    pass\n\n\ndef run(*args):\n    pass\n",
         "run() cannot accept positional-only arguments, *args, or **kwargs.",
-        4, 0, 7, "run-signature",
+        4,
+        0,
+        7,
+        "run-signature",
     ),
     (
         "def init():\n    pass\n\ndef run(data, **kwargs):\n    pass\n",
         "run() cannot accept positional-only arguments, *args, or **kwargs.",
-        3, 0, 7, "run-signature",
+        3,
+        0,
+        7,
+        "run-signature",
     ),
     (
         "def init():\n    pass\n\ndef run(data, /):\n    pass\n",
         "run() cannot accept positional-only arguments, *args, or **kwargs.",
-        3, 0, 7, "run-signature",
+        3,
+        0,
+        7,
+        "run-signature",
     ),
     (
         "def init():\n    pass\n\ndef run(request_headers):\n    pass\n",
         'run() needs to accept an argument other than "request_headers".',
-        3, 0, 7, "run-signature",
+        3,
+        0,
+        7,
+        "run-signature",
     ),
-    ("def init():\n    pass\n\ndef run():\n    pass\n", "run() needs to accept an argument for input data.", 3, 0, 7,
-     "run-signature"),
+    (
+        "def init():\n    pass\n\ndef run():\n    pass\n",
+        "run() needs to accept an argument for input data.",
+        3,
+        0,
+        7,
+        "run-signature",
+    ),
     (
         "from azureml.contrib.services.aml_request import rawhttp\n"
         "from inference_schema.schema_decorators import input_schema\n"
         "def init():\n    pass\n\n"
         "@input_schema('data', None)\n@rawhttp\ndef run(data):\n    pass\n",
         "run() cannot be decorated with both @rawhttp and @input_schema",
-        5, 0, 27, "rawhttp-and-schema",
+        5,
+        0,
+        27,
+        "rawhttp-and-schema",
     ),
 ]
 
 
 @pytest.mark.parametrize("source,message,line,start,end,code", CASES, ids=[c[-1] + str(i) for i, c in enumerate(CASES)])
 async def test_each_contract_rule_is_a_diagnostic(
-    client: LanguageClient, project: Path, source: str, message: str, line: int, start: int | None,
-    end: int | None, code: str,
+    client: LanguageClient,
+    project: Path,
+    source: str,
+    message: str,
+    line: int,
+    start: int | None,
+    end: int | None,
+    code: str,
 ) -> None:
     path = project / "score.py"
     path.write_text(source)
@@ -94,7 +121,9 @@ async def test_a_good_script_and_a_non_scoring_module_have_no_diagnostics(
     assert not client.diagnostics.get(helper.as_uri())
 
 
-async def test_a_module_defining_init_and_run_is_checked_whatever_its_name(client: LanguageClient, project: Path) -> None:
+async def test_a_module_defining_init_and_run_is_checked_whatever_its_name(
+    client: LanguageClient, project: Path
+) -> None:
     path = project / "main.py"
     path.write_text("def init():\n    pass\n\ndef run(*inputs):\n    pass\n")
     uri = open_document(client, path)

@@ -1,0 +1,132 @@
+"""Processes: no orphan survives the daemon; hand-started servers are found with their workers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from ..server._support import ServerFactory, clean_env, wait_until
+from .conftest import execute
+
+GOOD = "import os\n\ndef init():\n    pass\n\ndef run(data):\n    return os.getpid()\n"
+
+
+def _frame(message: dict) -> bytes:
+    body = json.dumps(message).encode()
+    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+
+def _read_message(stream) -> dict:  # type: ignore[no-untyped-def]
+    length = 0
+    while True:
+        line = stream.readline()
+        if not line:
+            raise EOFError("the daemon closed its stdout")
+        if line in (b"\r\n", b"\n"):
+            break
+        name, _, value = line.decode().partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+    return json.loads(stream.read(length))
+
+
+def _call(daemon: subprocess.Popen, seq: int, method: str, params: dict) -> dict:
+    """A blocking JSON-RPC call over the daemon's stdio, skipping notifications."""
+    assert daemon.stdin and daemon.stdout
+    daemon.stdin.write(_frame({"jsonrpc": "2.0", "id": seq, "method": method, "params": params}))
+    daemon.stdin.flush()
+    while True:
+        message = _read_message(daemon.stdout)
+        if message.get("id") == seq:
+            return message
+
+
+def test_sigkill_of_the_daemon_leaves_no_server_behind(tmp_path: Path) -> None:
+    score = tmp_path / "score.py"
+    score.write_text(GOOD)
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "azmlinfsrv.daemon"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        env=clean_env(),
+        start_new_session=True,
+    )
+    tree: list[psutil.Process] = []
+    try:
+        _call(daemon, 1, "initialize", {"capabilities": {}, "processId": os.getpid()})
+        daemon.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))  # type: ignore[union-attr]
+        status = _call(
+            daemon,
+            2,
+            "workspace/executeCommand",
+            {"command": "azmlinfsrv.daemon.startServer", "arguments": [{"entryScript": str(score), "workerCount": 2}]},
+        )["result"]
+        assert status["state"] == "running"
+        server = psutil.Process(status["pid"])
+        tree = [server, *server.children(recursive=True)]
+        assert len(tree) >= 3
+
+        daemon.send_signal(signal.SIGKILL)
+        daemon.wait(10)
+        killed_at = time.monotonic()
+
+        def all_gone() -> bool:
+            return not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in tree)
+
+        wait_until(all_gone, 5.0, "every azmlinfsrv process of the daemon to exit")
+        assert time.monotonic() - killed_at <= 5.0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+            daemon.wait(10)
+        for process in tree:
+            try:
+                process.kill()
+            except psutil.Error:
+                pass
+
+
+async def test_find_servers_reports_workers_of_a_hand_started_server(client, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    factory = ServerFactory(tmp_path)
+    try:
+        srv = await asyncio.to_thread(factory.start, GOOD, "--worker_count", "2")
+        worker_pids = {int(srv.post("/score", data="x").text) for _ in range(6)}
+        arbiter = psutil.Process(srv.pid)
+        children = {c.pid for c in arbiter.children()}
+
+        found = await execute(client, "azmlinfsrv.daemon.findServers")
+        [mine] = [s for s in found["servers"] if s["pid"] == srv.pid]
+        assert sorted(mine["workerPids"]) == sorted(children)
+        assert srv.pid not in mine["workerPids"]
+        assert worker_pids <= set(mine["workerPids"])
+        assert mine["port"] == srv.port
+        assert mine["entryScript"] == str(srv.app_dir / "score.py")
+
+        answer = await execute(client, "azmlinfsrv.daemon.debugConfigurations", {"pid": srv.pid})
+        if answer.get("error"):
+            # Attaching by PID needs gdb and ptrace rights; the reason must be said plainly.
+            assert "gdb" in answer["error"] or "ptrace" in answer["error"]
+            assert answer["configurations"] == []
+        else:
+            assert sorted(c["processId"] for c in answer["configurations"]) == sorted(children)
+            assert all(c["type"] == "debugpy" and c["request"] == "attach" for c in answer["configurations"])
+    finally:
+        await asyncio.to_thread(factory.close)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PID attach needs gdb on Linux")
+def test_pid_attach_problem_names_a_missing_gdb(monkeypatch: pytest.MonkeyPatch) -> None:
+    from azmlinfsrv.daemon import processes
+
+    monkeypatch.setattr(processes.shutil, "which", lambda name: None)
+    assert "needs gdb" in (processes.pid_attach_problem() or "")
