@@ -167,8 +167,8 @@ async def test_run_failure_is_a_diagnostic_until_a_request_succeeds(client: Lang
     score = write(
         project,
         "score.py",
-        "def init():\n    pass\n\ndef run(data):\n    if data == 'boom':\n        raise ValueError('bad input: ' + data)\n"
-        "    return data\n",
+        "def init():\n    pass\n\ndef run(data):\n"
+        "    if data == 'boom':\n        raise ValueError('bad input: ' + data)\n    return data\n",
     )
     uri = open_document(client, score)
     await execute(client, START, {"entryScript": str(score)})
