@@ -1,0 +1,46 @@
+/** "Send Sample Request" and "Debug" above `def init(` and `def run(` of an entry script. */
+import * as vscode from 'vscode';
+import { looksLikeScoreScript } from './entryScript';
+
+const DEF = /^(?:async\s+)?def\s+(init|run)\s*\(/;
+
+export function entryPointLines(text: string): { name: string; line: number }[] {
+  const out: { name: string; line: number }[] = [];
+  text.split(/\r?\n/).forEach((l, i) => {
+    const m = DEF.exec(l);
+    if (m) {
+      out.push({ name: m[1], line: i });
+    }
+  });
+  return out;
+}
+
+export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+
+  constructor(private readonly enabled: () => boolean) {}
+
+  refresh(): void {
+    this.changed.fire();
+  }
+
+  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+    if (!this.enabled()) {
+      return [];
+    }
+    const text = doc.getText();
+    if (!looksLikeScoreScript(doc.uri.fsPath, text)) {
+      return [];
+    }
+    const lenses: vscode.CodeLens[] = [];
+    for (const { line } of entryPointLines(text)) {
+      const range = new vscode.Range(line, 0, line, 0);
+      lenses.push(
+        new vscode.CodeLens(range, { title: '$(send) Send Sample Request', command: 'azmlinfsrv.sendRequest', arguments: [doc.uri] }),
+        new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'azmlinfsrv.debug', arguments: [doc.uri] }),
+      );
+    }
+    return lenses;
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Owns the daemon process: picks the interpreter, checks that `azmlinfsrv.daemon` imports
+ * there (offering to install it when not), and (re)starts the language client.
+ */
+import * as vscode from 'vscode';
+import { Interpreter, InstallCommand, describeSource, ImportCheck } from './interpreter';
+import { DaemonConnection, InitializationOptions, ServerStatus } from './protocol';
+
+export interface ManagedClient extends DaemonConnection {
+  readonly python: string;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface DaemonManagerDeps {
+  resolveInterpreter(): Promise<Interpreter>;
+  checkImportable(python: string): Promise<ImportCheck>;
+  installCommand(python: string): InstallCommand;
+  initOptions(): InitializationOptions;
+  createClient(python: string, init: InitializationOptions): ManagedClient;
+  log(line: string): void;
+  /** Python extension present: offer "Select Interpreter". */
+  canSelectInterpreter(): boolean;
+}
+
+export const INSTALL = 'Install';
+export const SELECT_INTERPRETER = 'Select Interpreter';
+export const OPEN_SETTINGS = 'Open Settings';
+
+export class DaemonManager implements vscode.Disposable {
+  private client: ManagedClient | undefined;
+  private starting: Promise<ManagedClient | undefined> | undefined;
+  private interpreterValue: Interpreter | undefined;
+  private readonly prompted = new Set<string>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** Fires when the daemon was stopped or replaced (its server went with it). */
+  readonly onDidReset = this.changed.event;
+
+  constructor(private readonly deps: DaemonManagerDeps) {}
+
+  get interpreter(): Interpreter | undefined {
+    return this.interpreterValue;
+  }
+
+  get python(): string | undefined {
+    return this.client?.python ?? this.interpreterValue?.path;
+  }
+
+  current(): DaemonConnection | undefined {
+    return this.client;
+  }
+
+  /** The running daemon, starting it if needed; undefined (after telling the user why) when it cannot run. */
+  ensure(interactive = true): Promise<ManagedClient | undefined> {
+    if (this.client) {
+      return Promise.resolve(this.client);
+    }
+    if (!this.starting) {
+      this.starting = this.startNew(interactive).finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  private async startNew(interactive: boolean): Promise<ManagedClient | undefined> {
+    const interp = await this.deps.resolveInterpreter();
+    this.interpreterValue = interp;
+    this.deps.log(`Interpreter: ${interp.path} (${describeSource(interp.source)})`);
+    const check = await this.deps.checkImportable(interp.path);
+    if (!check.ok) {
+      this.deps.log(`azmlinfsrv.daemon is not importable in ${interp.path}: ${check.detail ?? ''}`);
+      if (interactive || !this.prompted.has(interp.path)) {
+        this.prompted.add(interp.path);
+        void this.offerInstall(interp, check.detail);
+      }
+      return undefined;
+    }
+    const client = this.deps.createClient(interp.path, this.deps.initOptions());
+    try {
+      await client.start();
+    } catch (e) {
+      this.deps.log(`The daemon failed to start: ${String(e)}`);
+      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (${interp.path} -m azmlinfsrv.daemon) failed to start: ${String(e)}`);
+      return undefined;
+    }
+    this.client = client;
+    this.deps.log(`Daemon started: ${interp.path} -m azmlinfsrv.daemon`);
+    return client;
+  }
+
+  async offerInstall(interp: Interpreter, detail?: string): Promise<void> {
+    const cmd = this.deps.installCommand(interp.path);
+    const buttons = [INSTALL, this.deps.canSelectInterpreter() ? SELECT_INTERPRETER : OPEN_SETTINGS];
+    const choice = await vscode.window.showWarningMessage(
+      `AzureML Scoring needs azmlinfsrv with its daemon extra in ${interp.path} (${describeSource(interp.source)})` +
+        `${detail ? ` — ${detail}` : ''}. Install it with: ${cmd.display}`,
+      ...buttons,
+    );
+    if (choice === INSTALL) {
+      await this.install(interp.path, cmd);
+    } else if (choice === SELECT_INTERPRETER) {
+      await vscode.commands.executeCommand('python.setInterpreter');
+    } else if (choice === OPEN_SETTINGS) {
+      await vscode.commands.executeCommand('workbench.action.openSettings', 'azmlinfsrv.pythonPath');
+    }
+  }
+
+  /** Runs pip in a terminal (the user sees the command and its output), then starts the daemon. */
+  install(python: string, cmd: InstallCommand): Promise<void> {
+    const terminal = vscode.window.createTerminal({ name: 'AzureML Scoring: install', shellPath: python, shellArgs: cmd.args });
+    terminal.show();
+    this.deps.log(`Installing: ${cmd.display}`);
+    return new Promise((resolve) => {
+      const sub = vscode.window.onDidCloseTerminal(async (t) => {
+        if (t !== terminal) {
+          return;
+        }
+        sub.dispose();
+        const code = t.exitStatus?.code;
+        this.deps.log(`Install finished (exit code ${code ?? 'unknown'})`);
+        if (await this.ensure(true)) {
+          void vscode.window.showInformationMessage('AzureML Scoring: azmlinfsrv daemon installed and started.');
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Stops the daemon (and with it its server); the next ensure() starts a fresh one. */
+  async reset(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    this.interpreterValue = undefined;
+    if (c) {
+      await c.stop();
+      this.changed.fire();
+    }
+  }
+
+  /** The language client gave up on the daemon (crashed too often or was stopped). */
+  clientStopped(c: DaemonConnection): void {
+    if (this.client === c) {
+      this.client = undefined;
+      this.changed.fire();
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await this.reset();
+    this.changed.dispose();
+  }
+}
+
+export function isActive(s: ServerStatus): boolean {
+  return s.state === 'running' || s.state === 'starting';
+}

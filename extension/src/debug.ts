@@ -1,0 +1,136 @@
+/**
+ * Debug sessions from the daemon's attach configurations. With the Python Debugger extension
+ * installed we use its `debugpy` type; without it, our own type whose adapter is
+ * `<python> -m debugpy.adapter`, so debugging works with no other extension.
+ */
+import * as vscode from 'vscode';
+import { AttachConfiguration } from './protocol';
+
+export const OWN_DEBUG_TYPE = 'azmlinfsrv-debugpy';
+export const KEY_FIELD = '__azmlinfsrvKey';
+
+interface ExtensionLike {
+  packageJSON: { contributes?: { debuggers?: { type?: string }[] } };
+}
+
+/** True when some installed extension contributes the debug type. */
+export function isDebugTypeContributed(extensions: readonly ExtensionLike[], type: string): boolean {
+  return extensions.some((e) => (e.packageJSON?.contributes?.debuggers ?? []).some((d) => d.type === type));
+}
+
+export function chooseDebugType(extensions: readonly ExtensionLike[]): string {
+  return isDebugTypeContributed(extensions, 'debugpy') ? 'debugpy' : OWN_DEBUG_TYPE;
+}
+
+/** Identifies the debuggee a configuration points at, to attach to each worker once. */
+export function configKey(c: AttachConfiguration): string {
+  if (c.connect) {
+    return `connect:${c.connect.host}:${c.connect.port}`;
+  }
+  if (c.processId !== undefined) {
+    return `pid:${c.processId}`;
+  }
+  return `name:${c.name ?? ''}`;
+}
+
+export function toSessionConfig(c: AttachConfiguration, type: string): vscode.DebugConfiguration {
+  const name =
+    c.name ??
+    (c.processId !== undefined ? `AzureML Scoring: attach to PID ${c.processId}` : `AzureML Scoring: worker ${c.connect?.port ?? ''}`);
+  return { ...c, type, request: 'attach', name, [KEY_FIELD]: configKey(c) };
+}
+
+export class DebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly python: () => string | undefined) {}
+
+  createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    const python = this.python();
+    if (!python) {
+      throw new Error('No Python interpreter for the debug adapter: run "AzureML Scoring: Start Scoring Server" first.');
+    }
+    return new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']);
+  }
+}
+
+export class DebugManager implements vscode.Disposable {
+  private readonly sessions = new Map<string, vscode.DebugSession>();
+  private readonly pending = new Set<string>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly folder: () => vscode.WorkspaceFolder | undefined,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {
+    this.disposables.push(
+      vscode.debug.onDidStartDebugSession((s) => {
+        const key = s.configuration[KEY_FIELD] as string | undefined;
+        if (key) {
+          this.sessions.set(key, s);
+          this.pending.delete(key);
+        }
+      }),
+      vscode.debug.onDidTerminateDebugSession((s) => {
+        const key = s.configuration[KEY_FIELD] as string | undefined;
+        if (key && (this.sessions.get(key)?.id ?? s.id) === s.id) {
+          this.sessions.delete(key);
+          this.pending.delete(key);
+        }
+      }),
+    );
+  }
+
+  debugType(): string {
+    return chooseDebugType(vscode.extensions.all as readonly ExtensionLike[]);
+  }
+
+  isAttached(c: AttachConfiguration): boolean {
+    const k = configKey(c);
+    return this.sessions.has(k) || this.pending.has(k);
+  }
+
+  get activeCount(): number {
+    return this.sessions.size;
+  }
+
+  /** Starts a session for each configuration not attached yet; returns how many were started. */
+  async attach(configs: AttachConfiguration[]): Promise<number> {
+    const type = this.debugType();
+    let started = 0;
+    for (const c of configs) {
+      const key = configKey(c);
+      if (this.sessions.has(key) || this.pending.has(key)) {
+        continue;
+      }
+      this.pending.add(key);
+      const cfg = toSessionConfig(c, type);
+      this.log(`Attaching debugger (${type}): ${key}`);
+      try {
+        const ok = await vscode.debug.startDebugging(this.folder(), cfg);
+        if (ok) {
+          started++;
+        } else {
+          this.pending.delete(key);
+        }
+      } catch (e) {
+        this.pending.delete(key);
+        throw e;
+      }
+    }
+    return started;
+  }
+
+  async stopAll(): Promise<void> {
+    const all = [...this.sessions.values()];
+    this.sessions.clear();
+    this.pending.clear();
+    for (const s of all) {
+      await Promise.resolve(vscode.debug.stopDebugging(s)).catch(() => undefined);
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) {
+      d.dispose();
+    }
+  }
+}
