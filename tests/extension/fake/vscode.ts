@@ -1,0 +1,341 @@
+/**
+ * A small stand-in for the `vscode` module: just what the extension touches, recording calls so
+ * tests can assert on them and answering prompts from queues the tests fill.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+import * as path from 'path';
+
+export class Disposable {
+  constructor(private readonly fn: () => void = () => undefined) {}
+  static from(...d: { dispose(): unknown }[]): Disposable {
+    return new Disposable(() => d.forEach((x) => x.dispose()));
+  }
+  dispose(): void {
+    this.fn();
+  }
+}
+
+export class EventEmitter<T> {
+  private listeners: ((e: T) => unknown)[] = [];
+  event = (l: (e: T) => unknown): Disposable => {
+    this.listeners.push(l);
+    return new Disposable(() => (this.listeners = this.listeners.filter((x) => x !== l)));
+  };
+  fire(e: T): void {
+    for (const l of [...this.listeners]) {
+      l(e);
+    }
+  }
+  dispose(): void {
+    this.listeners = [];
+  }
+}
+
+export class Uri {
+  private constructor(
+    readonly scheme: string,
+    readonly path: string,
+  ) {}
+  static file(p: string): Uri {
+    return new Uri('file', path.resolve(p));
+  }
+  static parse(s: string): Uri {
+    const m = /^([a-z][\w+.-]*):(.*)$/i.exec(s);
+    return m ? new Uri(m[1], m[2]) : new Uri('file', s);
+  }
+  static joinPath(u: Uri, ...parts: string[]): Uri {
+    return new Uri(u.scheme, path.join(u.path, ...parts));
+  }
+  get fsPath(): string {
+    return this.path;
+  }
+  toString(): string {
+    return `${this.scheme}://${this.path}`;
+  }
+}
+
+export class Position {
+  constructor(
+    readonly line: number,
+    readonly character: number,
+  ) {}
+}
+export class Range {
+  readonly start: Position;
+  readonly end: Position;
+  constructor(l1: number, c1: number, l2: number, c2: number) {
+    this.start = new Position(l1, c1);
+    this.end = new Position(l2, c2);
+  }
+}
+export class ThemeColor {
+  constructor(readonly id: string) {}
+}
+export class CodeLens {
+  constructor(
+    readonly range: Range,
+    readonly command?: { title: string; command: string; arguments?: unknown[] },
+  ) {}
+}
+export class DebugAdapterExecutable {
+  constructor(
+    readonly command: string,
+    readonly args: string[] = [],
+  ) {}
+}
+export enum StatusBarAlignment {
+  Left = 1,
+  Right = 2,
+}
+export enum ProgressLocation {
+  SourceControl = 1,
+  Window = 10,
+  Notification = 15,
+}
+export enum ViewColumn {
+  Active = -1,
+  Beside = -2,
+  One = 1,
+}
+
+// ------------------------------------------------------------------ recorded state
+
+export interface Message {
+  level: 'info' | 'warning' | 'error';
+  text: string;
+  buttons: string[];
+}
+
+export const state = {
+  messages: [] as Message[],
+  /** Answers for the next show*Message calls (a button label or undefined). */
+  answers: [] as (string | undefined)[],
+  /** Handlers for the next showQuickPick calls. */
+  picks: [] as ((items: any[]) => any)[],
+  quickPicks: [] as any[][],
+  commands: new Map<string, (...a: any[]) => any>(),
+  executed: [] as { command: string; args: unknown[] }[],
+  settings: {} as Record<string, unknown>,
+  workspaceFolders: [] as string[],
+  files: [] as string[],
+  activeEditor: undefined as undefined | { path: string; text: string },
+  shownDocuments: [] as { uri: Uri; options?: any }[],
+  debugStarts: [] as any[],
+  debugStops: [] as any[],
+  debugFactories: new Map<string, any>(),
+  startDebuggingResult: true,
+  extensions: [] as { id: string; packageJSON: any }[],
+  statusItems: [] as any[],
+  outputs: [] as any[],
+  terminals: [] as any[],
+  panels: [] as any[],
+  clipboard: '',
+  progress: [] as { title?: string; messages: string[] }[],
+  codeLensProviders: [] as any[],
+};
+
+const onDidStartDebugSession = new EventEmitter<any>();
+const onDidTerminateDebugSession = new EventEmitter<any>();
+const onDidChangeConfiguration = new EventEmitter<any>();
+const onDidCloseTerminal = new EventEmitter<any>();
+
+export function reset(): void {
+  state.messages = [];
+  state.answers = [];
+  state.picks = [];
+  state.quickPicks = [];
+  state.commands = new Map();
+  state.executed = [];
+  state.settings = {};
+  state.workspaceFolders = [];
+  state.files = [];
+  state.activeEditor = undefined;
+  state.shownDocuments = [];
+  state.debugStarts = [];
+  state.debugStops = [];
+  state.debugFactories = new Map();
+  state.startDebuggingResult = true;
+  state.extensions = [];
+  state.statusItems = [];
+  state.outputs = [];
+  state.terminals = [];
+  state.panels = [];
+  state.clipboard = '';
+  state.progress = [];
+  state.codeLensProviders = [];
+}
+
+function message(level: Message['level']) {
+  return async (text: string, ...rest: any[]) => {
+    const buttons = rest.filter((b) => typeof b === 'string');
+    state.messages.push({ level, text, buttons });
+    return state.answers.length ? state.answers.shift() : undefined;
+  };
+}
+
+let sessionId = 0;
+
+export const window = {
+  get activeTextEditor(): any {
+    const e = state.activeEditor;
+    return e && { document: { uri: Uri.file(e.path), fileName: e.path, getText: () => e.text } };
+  },
+  showInformationMessage: message('info'),
+  showWarningMessage: message('warning'),
+  showErrorMessage: message('error'),
+  async showQuickPick(items: any[]): Promise<any> {
+    state.quickPicks.push(items);
+    const h = state.picks.shift();
+    return h ? h(items) : undefined;
+  },
+  async withProgress(opts: any, task: (p: any, t: any) => Promise<any>): Promise<any> {
+    const rec = { title: opts.title as string | undefined, messages: [] as string[] };
+    state.progress.push(rec);
+    return task({ report: (m: any) => m.message && rec.messages.push(m.message) }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+  },
+  createOutputChannel(name: string): any {
+    const ch = { name, lines: [] as string[], shown: 0, appendLine: (l: string) => ch.lines.push(l), append: (l: string) => ch.lines.push(l), show: () => ch.shown++, clear: () => (ch.lines = []), dispose: () => undefined, replace: () => undefined, hide: () => undefined };
+    state.outputs.push(ch);
+    return ch;
+  },
+  createStatusBarItem(id: string, alignment?: StatusBarAlignment, priority?: number): any {
+    const item = { id, alignment, priority, text: '', tooltip: '', command: undefined as unknown, backgroundColor: undefined as unknown, name: '', visible: false, show: () => (item.visible = true), hide: () => (item.visible = false), dispose: () => undefined };
+    state.statusItems.push(item);
+    return item;
+  },
+  async showTextDocument(uri: Uri, options?: any): Promise<any> {
+    state.shownDocuments.push({ uri, options });
+    return {};
+  },
+  createTerminal(opts: any): any {
+    const t = { ...opts, shown: false, show: () => (t.shown = true), dispose: () => undefined, exitStatus: undefined as any };
+    state.terminals.push(t);
+    return t;
+  },
+  onDidCloseTerminal: onDidCloseTerminal.event,
+  createWebviewPanel(viewType: string, title: string, column: any, options: any): any {
+    const received = new EventEmitter<any>();
+    const disposed = new EventEmitter<void>();
+    const panel = {
+      viewType,
+      title,
+      column,
+      options,
+      posted: [] as any[],
+      webview: {
+        html: '',
+        cspSource: 'vscode-resource:',
+        asWebviewUri: (u: Uri) => Uri.parse(`vscode-resource:${u.path}`),
+        postMessage: async (m: any) => (panel.posted.push(m), true),
+        onDidReceiveMessage: received.event,
+      },
+      receive: (m: any) => received.fire(m),
+      reveal: () => undefined,
+      onDidDispose: disposed.event,
+      dispose: () => disposed.fire(),
+    };
+    state.panels.push(panel);
+    return panel;
+  },
+};
+
+export const workspace = {
+  get workspaceFolders(): any[] | undefined {
+    return state.workspaceFolders.length ? state.workspaceFolders.map((f, index) => ({ uri: Uri.file(f), name: path.basename(f), index })) : undefined;
+  },
+  getWorkspaceFolder(uri: Uri): any {
+    const f = state.workspaceFolders.find((w) => uri.fsPath === w || uri.fsPath.startsWith(w + path.sep));
+    return f && { uri: Uri.file(f), name: path.basename(f), index: 0 };
+  },
+  getConfiguration(section: string): any {
+    return {
+      get: <T>(key: string, dflt?: T): T | undefined => {
+        const k = `${section}.${key}`;
+        return k in state.settings ? (state.settings[k] as T) : dflt;
+      },
+    };
+  },
+  async findFiles(): Promise<Uri[]> {
+    return state.files.map((f) => Uri.file(f));
+  },
+  asRelativePath(p: string | Uri): string {
+    const s = typeof p === 'string' ? p : p.fsPath;
+    const f = state.workspaceFolders.find((w) => s.startsWith(w + path.sep));
+    return f ? path.relative(f, s) : s;
+  },
+  onDidChangeConfiguration: onDidChangeConfiguration.event,
+};
+
+export const commands = {
+  registerCommand(id: string, fn: (...a: any[]) => any): Disposable {
+    if (state.commands.has(id)) {
+      throw new Error(`command ${id} already registered`);
+    }
+    state.commands.set(id, fn);
+    return new Disposable(() => state.commands.delete(id));
+  },
+  async executeCommand(id: string, ...args: unknown[]): Promise<any> {
+    state.executed.push({ command: id, args });
+    const fn = state.commands.get(id);
+    return fn ? fn(...args) : undefined;
+  },
+};
+
+export const debug = {
+  async startDebugging(_folder: any, config: any): Promise<boolean> {
+    state.debugStarts.push(config);
+    if (state.startDebuggingResult) {
+      onDidStartDebugSession.fire({ id: `s${++sessionId}`, configuration: config, name: config.name });
+    }
+    return state.startDebuggingResult;
+  },
+  async stopDebugging(session?: any): Promise<void> {
+    state.debugStops.push(session);
+    if (session) {
+      onDidTerminateDebugSession.fire(session);
+    }
+  },
+  onDidStartDebugSession: onDidStartDebugSession.event,
+  onDidTerminateDebugSession: onDidTerminateDebugSession.event,
+  registerDebugAdapterDescriptorFactory(type: string, factory: any): Disposable {
+    state.debugFactories.set(type, factory);
+    return new Disposable();
+  },
+};
+
+/** Ends a debug session as VS Code does when the debuggee goes away. */
+export function terminateSession(session: any): void {
+  onDidTerminateDebugSession.fire(session);
+}
+
+export function closeTerminal(t: any): void {
+  onDidCloseTerminal.fire(t);
+}
+
+export const extensions = {
+  get all(): any[] {
+    return state.extensions;
+  },
+  getExtension(id: string): any {
+    return state.extensions.find((e) => e.id === id);
+  },
+};
+
+export const env = {
+  clipboard: {
+    async writeText(t: string): Promise<void> {
+      state.clipboard = t;
+    },
+    async readText(): Promise<string> {
+      return state.clipboard;
+    },
+  },
+  uiKind: 1,
+};
+
+export const languages = {
+  registerCodeLensProvider(selector: any, provider: any): Disposable {
+    state.codeLensProviders.push({ selector, provider });
+    return new Disposable();
+  },
+};
