@@ -7,12 +7,14 @@ init(), a listing of the model directory), reported on the event channel, and ra
 
 from __future__ import annotations
 
+import io
 import itertools
 import logging
 import os
 import sys
 import traceback
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Flask
 
@@ -133,6 +135,23 @@ def _enable_cors(app: Flask, origins_setting: str) -> None:
     logger.info(f"Enabling CORS for the following origins: {', '.join(origins)}")
 
 
+def limit_chunked_bodies(wsgi_app: Any, max_bytes: int) -> Any:
+    """Give chunked request bodies a Content-Length, reading at most one byte past the
+    limit, so the body limit holds for them too (werkzeug would silently truncate)."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if not environ.get("CONTENT_LENGTH") and "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+            data = environ["wsgi.input"].read(max_bytes + 1)
+            environ["wsgi.input"] = io.BytesIO(data)
+            environ["CONTENT_LENGTH"] = str(len(data))
+            # Now a body of known length: werkzeug ignores Content-Length on chunked requests.
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ.pop("wsgi.input_terminated", None)
+        return wsgi_app(environ, start_response)
+
+    return app
+
+
 def create_app(settings: Settings) -> Flask:
     """The app of one worker; raises StartupFailure when score.py cannot serve."""
     compat.install()
@@ -146,6 +165,7 @@ def create_app(settings: Settings) -> Flask:
 
     app = Flask("azmlinfsrv")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_request_bytes
+    app.wsgi_app = limit_chunked_bodies(app.wsgi_app, settings.max_request_bytes)  # type: ignore[method-assign]
     if settings.cors_origins:
         _enable_cors(app, settings.cors_origins)
 

@@ -7,18 +7,15 @@ swagger documents, header values), so a request does no settings lookups.
 from __future__ import annotations
 
 import logging
-import os
-import signal
-import threading
 import time
 import traceback
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import Flask, Response, g, request
+from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wsgi import get_content_length
 
 from . import events
 from .inputs import InputError, UnsupportedMethod, parser_for
@@ -26,37 +23,13 @@ from .responses import INTERNAL_ERROR_MESSAGE, RUN_FAILED_MESSAGE, error_respons
 from .script import UserScript, user_frames_only
 from .settings import Settings
 from .swagger import Swagger, SwaggerNotFound
+from .timeouts import ScoringTimeout, call_with_deadline
 
 logger = logging.getLogger("azmlinfsrv")
 
 HEADER_LIMIT = 100
 REQUEST_ID_TOO_LONG = f"x-request-id must not exceed {HEADER_LIMIT} characters"
 CLIENT_ID_TOO_LONG = f"x-ms-request-id and x-ms-client-request-id must not exceed {HEADER_LIMIT} characters"
-
-
-class ScoringTimeout(BaseException):
-    """Raised in run() by the scoring timer. A BaseException so that user code's
-    ``except Exception`` cannot swallow it."""
-
-
-def _raise_timeout(signum: int, frame: Any) -> None:
-    raise ScoringTimeout()
-
-
-@contextmanager
-def scoring_deadline(timeout_ms: int) -> Iterator[None]:
-    """Interrupt run() after ``timeout_ms`` with SIGALRM, where signals can be used
-    (POSIX, main thread: the gunicorn sync worker). Elsewhere run() is not interrupted."""
-    if os.name == "nt" or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGALRM, _raise_timeout)
-    signal.setitimer(signal.ITIMER_REAL, timeout_ms / 1000)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def _log_user_exception(prefix: str) -> None:
@@ -69,64 +42,110 @@ def _log_user_exception(prefix: str) -> None:
     logger.error(f"{prefix}Traceback (most recent call last):\n{text.rstrip()}")
 
 
+_STATE = "azmlinfsrv.request"  # the environ key of a request's _RequestState
+_OUR_HEADERS = frozenset({"x-request-id", "x-ms-request-id", "x-ms-client-request-id"})
+_LEGACY_ID_WARNING = (
+    "x-ms-request-id header has been deprecated and will be removed from future versions of the "
+    "server. Please use x-ms-client-request-id."
+)
+
+
+class _RequestState:
+    """What the server keeps about one request, in its WSGI environ (cheaper than flask.g)."""
+
+    __slots__ = ("started", "request_id", "legacy_request_id", "client_request_id", "reject", "logged")
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.request_id = self.legacy_request_id = self.client_request_id = ""
+        self.reject: tuple[int, str] | None = None  # answered instead of routing
+        self.logged: Request | None = None  # set by the views whose requests are logged
+
+
+def _current_state() -> _RequestState:
+    state: _RequestState = request.environ[_STATE]
+    return state
+
+
 def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagger) -> None:
+    """The routes, and around the Flask app a WSGI layer that reads the request-id headers
+    from the environ and adds ours to every response, with the request log line.
+
+    Doing that at the WSGI level instead of in before/after_request hooks spares each
+    request about twenty ``flask.g``/``flask.request`` proxy lookups and werkzeug header
+    validations (see docs/benchmarks.md). Rejections (431, 413) still go through Flask, so
+    that e.g. CORS headers are added to them as to any response.
+    """
     parse = parser_for(script)
     timeout_ms = settings.scoring_timeout_ms
     server_version = settings.server_version_header
     max_bytes = settings.max_request_bytes
     too_large = f"Request body exceeds the limit of {max_bytes} bytes."
     run_failures = {"pending": False}
+    flask_app = app.wsgi_app
+    perf_counter = time.perf_counter
 
-    @app.before_request
-    def start_request() -> Response | None:
-        g.api_name = None
-        g.started = time.perf_counter()
-        g.request_id = g.client_request_id = g.legacy_request_id = ""
-        headers = request.headers
-        request_id = headers.get("x-request-id") or str(uuid.uuid4())
+    def request_ids(environ: dict[str, Any]) -> _RequestState:
+        state = _RequestState(perf_counter())
+        request_id = environ.get("HTTP_X_REQUEST_ID") or str(uuid.uuid4())
         if len(request_id) > HEADER_LIMIT:
-            return error_response(431, REQUEST_ID_TOO_LONG)
-        g.request_id = request_id
-        legacy = headers.get("x-ms-request-id", "")
-        client = headers.get("x-ms-client-request-id", "")
+            state.reject = (431, REQUEST_ID_TOO_LONG)
+            return state
+        state.request_id = request_id
+        legacy = environ.get("HTTP_X_MS_REQUEST_ID", "")
+        client = environ.get("HTTP_X_MS_CLIENT_REQUEST_ID", "")
         if legacy:
-            logger.warning(
-                "x-ms-request-id header has been deprecated and will be removed from future versions of the "
-                "server. Please use x-ms-client-request-id."
-            )
+            logger.warning(_LEGACY_ID_WARNING)
             client = client or legacy
         else:
             legacy = client or request_id
         if len(legacy) > HEADER_LIMIT or len(client) > HEADER_LIMIT:
-            return error_response(431, CLIENT_ID_TOO_LONG)
-        g.legacy_request_id, g.client_request_id = legacy, client
-        length = request.content_length
+            state.reject = (431, CLIENT_ID_TOO_LONG)
+            return state
+        state.legacy_request_id, state.client_request_id = legacy, client
+        length = get_content_length(environ)
         if length is not None and length > max_bytes:
-            return error_response(413, too_large)
-        return None
+            state.reject = (413, too_large)
+        return state
 
-    @app.after_request
-    def finish_request(response: Response) -> Response:
-        headers = response.headers
-        if server_version:
-            headers.add("x-ms-server-version", server_version)
-        if g.get("request_id"):
-            headers["x-request-id"] = g.request_id
-        if g.get("legacy_request_id"):
-            headers["x-ms-request-id"] = g.legacy_request_id
-        if g.get("client_request_id"):
-            headers["x-ms-client-request-id"] = g.client_request_id
-        trace_id = request.headers.get("TraceId")
-        if trace_id is not None:
-            headers.add("TraceId", trace_id)
-        if g.get("api_name"):
-            elapsed_ms = (time.perf_counter() - g.started) * 1000
-            path = request.path
-            if request.query_string:
-                path += "?" + request.query_string.decode("utf-8", "replace")
-            length = "N/A" if response.is_streamed else response.calculate_content_length()
-            logger.info(f"{request.method} {path} {response.status_code} {elapsed_ms:.3f}ms {length}")
-        return response
+    def serve(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        state = environ[_STATE] = request_ids(environ)
+
+        def respond(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            ours: list[tuple[str, str]] = []
+            if server_version:
+                ours.append(("x-ms-server-version", server_version))
+            if state.request_id:
+                ours.append(("x-request-id", state.request_id))
+            if state.legacy_request_id:
+                ours.append(("x-ms-request-id", state.legacy_request_id))
+            if state.client_request_id:
+                ours.append(("x-ms-client-request-id", state.client_request_id))
+            if any(name.lower() in _OUR_HEADERS for name, _ in headers):  # a user's response set one
+                replaced = {name for name, _ in ours}
+                headers[:] = [(name, value) for name, value in headers if name.lower() not in replaced]
+            headers += ours
+            trace_id = environ.get("HTTP_TRACEID")
+            if trace_id is not None:
+                headers.append(("TraceId", trace_id))
+            req = state.logged
+            if req is not None:
+                elapsed_ms = (perf_counter() - state.started) * 1000
+                path = req.path
+                if req.query_string:
+                    path += "?" + req.query_string.decode("utf-8", "replace")
+                length = next((value for name, value in headers if name.lower() == "content-length"), "N/A")
+                logger.info(f"{req.method} {path} {status[:3]} {elapsed_ms:.3f}ms {length}")
+            return start_response(status, headers, exc_info)
+
+        return flask_app(environ, respond)  # type: ignore[no-any-return]
+
+    app.wsgi_app = serve  # type: ignore[method-assign]
+
+    @app.before_request
+    def reject_request() -> Response | None:
+        reject = _current_state().reject
+        return None if reject is None else error_response(*reject)
 
     @app.route("/", methods=["GET"])
     def health() -> str:
@@ -134,9 +153,10 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
 
     @app.route("/swagger.json", methods=["GET"])
     def get_swagger() -> Response:
-        g.api_name = "/swagger.json"
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        req.environ[_STATE].logged = req
         try:
-            document = swagger.get(request.args.get("version", "2"))
+            document = swagger.get(req.args.get("version", "2"))
         except SwaggerNotFound as ex:
             return error_response(404, ex.message)
         response = Response(document, status=200, mimetype="application/json")
@@ -145,9 +165,11 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
 
     @app.route("/score", methods=["GET", "POST", "OPTIONS"], provide_automatic_options=False)
     def score() -> Response:
-        g.api_name = "/score"
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        state: _RequestState = req.environ[_STATE]
+        state.logged = req
         try:
-            kwargs = parse(request)
+            kwargs = parse(req)
         except UnsupportedMethod as ex:
             if ex.method == "OPTIONS":
                 response = Response("", status=200)
@@ -159,15 +181,14 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
         except RequestEntityTooLarge:
             return error_response(413, too_large)
 
-        started = time.perf_counter()
+        started = perf_counter()
         try:
-            with scoring_deadline(timeout_ms):
-                output = script.call_run(kwargs, lambda: dict(request.headers))
+            output = call_with_deadline(lambda: script.call_run(kwargs, lambda: dict(req.headers)), timeout_ms)
         except ScoringTimeout:
             _log_user_exception(f"Scoring timeout after {timeout_ms} ms. ")
             events.emit(
                 "run_failed",
-                requestId=g.request_id,
+                requestId=state.request_id,
                 exception={
                     "type": "ScoringTimeout",
                     "message": f"Scoring timeout after {timeout_ms} ms",
@@ -178,29 +199,29 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
             return error_response(500, f"Scoring timeout after {timeout_ms} ms", run_function_failed=True)
         except RequestEntityTooLarge:
             return error_response(413, too_large)
-        except (Exception, SystemExit) as ex:
+        except Exception as ex:
             _log_user_exception("Encountered Exception: ")
             if events.enabled():
-                events.emit("run_failed", requestId=g.request_id, exception=events.describe_exception(ex))
+                events.emit("run_failed", requestId=state.request_id, exception=events.describe_exception(ex))
             run_failures["pending"] = True
             return error_response(500, RUN_FAILED_MESSAGE, run_function_failed=True)
-        elapsed_ms = (time.perf_counter() - started) * 1000
+        elapsed_ms = (perf_counter() - started) * 1000
 
         if isinstance(output, Response):
             logger.info("run() output is HTTP Response")
             if output.status_code >= 500:
                 output.headers["x-ms-run-function-failed"] = "True"
+            output.headers.add("x-ms-run-fn-exec-ms", f"{elapsed_ms:.3f}")
             response = output
         else:
             try:
-                response = json_response(output)
+                response = json_response(output, exec_ms=elapsed_ms)
             except (TypeError, ValueError) as ex:
                 logger.error(f"run() returned a value that cannot be encoded as JSON: {type(ex).__name__}: {ex}")
                 return error_response(500, RUN_FAILED_MESSAGE, run_function_failed=True)
-        response.headers.add("x-ms-run-fn-exec-ms", f"{elapsed_ms:.3f}")
         if run_failures["pending"]:
             run_failures["pending"] = False
-            events.emit("run_recovered", requestId=g.request_id)
+            events.emit("run_recovered", requestId=state.request_id)
         return response
 
     @app.errorhandler(HTTPException)

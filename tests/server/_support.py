@@ -18,9 +18,10 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import requests
 
@@ -75,11 +76,7 @@ def is_reference() -> bool:
 
 
 def clean_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES
-    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES}
     if not os.environ.get("AZMLINFSRV_CMD"):
         # The default command runs the package from this checkout.
         parts = [str(SERVER_SRC)] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -112,8 +109,13 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def wait_until(predicate: Callable[[], Any], timeout: float, what: str, interval: float = 0.05,
-               on_fail: Callable[[], str] | None = None) -> Any:
+def wait_until(
+    predicate: Callable[[], Any],
+    timeout: float,
+    what: str,
+    interval: float = 0.05,
+    on_fail: Callable[[], str] | None = None,
+) -> Any:
     """Poll ``predicate`` until it returns something truthy, at most ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     while True:
@@ -172,8 +174,17 @@ class CliResult:
 class Server:
     """A running (or exited) server process with its captured output."""
 
-    def __init__(self, proc: subprocess.Popen, port: int | None, app_dir: Path, model_dir: Path | None,
-                 out_path: Path, err_path: Path, argv: list[str], env: dict[str, str]):
+    def __init__(
+        self,
+        proc: subprocess.Popen,
+        port: int | None,
+        app_dir: Path,
+        model_dir: Path | None,
+        out_path: Path,
+        err_path: Path,
+        argv: list[str],
+        env: dict[str, str],
+    ):
         self.proc = proc
         self.pid = proc.pid
         self.port = port if port is not None else 5001
@@ -217,8 +228,10 @@ class Server:
         return self.logs().splitlines()
 
     def describe(self) -> str:
-        return (f"command: {shlex.join(self.argv)}\nreturncode: {self.proc.poll()}\n"
-                f"----- stdout -----\n{self.stdout()}\n----- stderr -----\n{self.stderr()}")
+        return (
+            f"command: {shlex.join(self.argv)}\nreturncode: {self.proc.poll()}\n"
+            f"----- stdout -----\n{self.stdout()}\n----- stderr -----\n{self.stderr()}"
+        )
 
     def wait_for_log(self, pattern: str | re.Pattern[str], timeout: float = 20.0, count: int = 1) -> Any:
         """Wait until ``pattern`` (substring or compiled regex) appears ``count`` times.
@@ -226,6 +239,7 @@ class Server:
         Returns the last regex match (or the substring). Fails early when the process exits
         without having printed it.
         """
+
         def found() -> Any:
             text = self.logs()
             if isinstance(pattern, re.Pattern):
@@ -304,17 +318,26 @@ class ServerFactory:
         app dir, which is the working directory unless ``cwd`` is given), a string passes that
         value, False passes nothing. ``port=True`` picks a free port, an int uses it, False
         passes no ``--port``. ``model_dir=True`` creates a model folder (with ``model_files``).
+        ``{app_dir}`` in ``cli_args`` and ``env`` values stands for the app folder's path.
         """
         self._n += 1
         base = self.tmp_path / f"srv{self._n}"
         app_dir = base / "app"
         app_dir.mkdir(parents=True)
+        if isinstance(script, str) and "\n" not in script and script.endswith(".py") and os.path.isfile(script):
+            script = Path(script)
         if script is not None:
             if isinstance(script, Path):
                 (app_dir / "score.py").write_text(script.read_text(encoding="utf-8"), encoding="utf-8")
             else:
                 (app_dir / "score.py").write_text(textwrap.dedent(script), encoding="utf-8")
         write_files(app_dir, files)
+
+        def subst(value: str | None) -> str | None:
+            return value.replace("{app_dir}", str(app_dir)) if isinstance(value, str) else value
+
+        cli_args = tuple(subst(a) for a in cli_args)  # type: ignore[misc]
+        env = {k: subst(v) for k, v in env.items()} if env else env
 
         argv = list(server_command())
         run_cwd = Path(cwd) if cwd is not None else app_dir
@@ -347,8 +370,15 @@ class ServerFactory:
         full_env = clean_env(env)
         out_path, err_path = base / "stdout.txt", base / "stderr.txt"
         with open(out_path, "wb") as out, open(err_path, "wb") as err:
-            proc = subprocess.Popen(argv, cwd=run_cwd, env=full_env, stdin=subprocess.DEVNULL,
-                                    stdout=out, stderr=err, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                cwd=run_cwd,
+                env=full_env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
         self.procs.append(proc)
         srv = Server(proc, the_port, app_dir, mdir, out_path, err_path, argv, full_env)
         self.servers.append(srv)
@@ -356,16 +386,29 @@ class ServerFactory:
             srv.wait_ready(timeout)
         return srv
 
-    def cli(self, *args: str, env: dict[str, str | None] | None = None, cwd: str | Path | None = None,
-            files: dict[str, str | bytes] | None = None, timeout: float = 30.0) -> CliResult:
+    def cli(
+        self,
+        *args: str,
+        env: dict[str, str | None] | None = None,
+        cwd: str | Path | None = None,
+        files: dict[str, str | bytes] | None = None,
+        timeout: float = 30.0,
+    ) -> CliResult:
         """Run the CLI to completion (bounded) and return its exit code and output."""
         self._n += 1
         run_dir = Path(cwd) if cwd is not None else self.tmp_path / f"cli{self._n}"
         run_dir.mkdir(parents=True, exist_ok=True)
         write_files(run_dir, files)
         argv = list(server_command()) + list(args)
-        proc = subprocess.Popen(argv, cwd=run_dir, env=clean_env(env), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=run_dir,
+            env=clean_env(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
         self.procs.append(proc)
         try:
             out, err = proc.communicate(timeout=timeout)
@@ -373,8 +416,8 @@ class ServerFactory:
             kill_group(proc)
             out, err = proc.communicate()
             raise AssertionError(
-                f"{shlex.join(argv)} did not finish within {timeout}s\nstdout:\n{out.decode(errors='replace')}"
-                f"\nstderr:\n{err.decode(errors='replace')}"
+                f"{shlex.join(argv)} did not finish within {timeout}s\n"
+                f"stdout:\n{out.decode(errors='replace')}\nstderr:\n{err.decode(errors='replace')}"
             ) from None
         finally:
             kill_group(proc)
@@ -387,11 +430,12 @@ class ServerFactory:
 
 # -- small helpers used by several modules -------------------------------------------------
 
+
 def settings_line(text: str, label: str) -> str | None:
     """The value printed after ``<label>: `` in the start-up settings block."""
     for line in text.splitlines():
         if line.startswith(label + ": "):
-            return line[len(label) + 2:]
+            return line[len(label) + 2 :]
     return None
 
 
@@ -409,8 +453,13 @@ def read_events(path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def wait_for_event(path: Path, predicate: Callable[[dict[str, Any]], bool], timeout: float = 20.0,
-                   server: Server | None = None, start: int = 0) -> dict[str, Any]:
+def wait_for_event(
+    path: Path,
+    predicate: Callable[[dict[str, Any]], bool],
+    timeout: float = 20.0,
+    server: Server | None = None,
+    start: int = 0,
+) -> dict[str, Any]:
     def find() -> dict[str, Any] | None:
         for ev in read_events(path)[start:]:
             if predicate(ev):
@@ -465,7 +514,7 @@ def run(data):
 """
 
 
-def worker_env(srv: "Server", *names: str) -> dict[str, str | None]:
+def worker_env(srv: Server, *names: str) -> dict[str, str | None]:
     r = srv.score(json.dumps({"env": list(names)}))
     assert r.status_code == 200, r.text
     return r.json()["env"]

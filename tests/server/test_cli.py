@@ -10,7 +10,7 @@ import uuid
 import psutil
 import pytest
 
-from ._support import ECHO_SCRIPT, free_port, port_is_free, settings_line, worker_env
+from ._support import ECHO_SCRIPT, free_port, port_is_free, settings_line, wait_until, worker_env
 
 ALL_VARS = (
     "AZUREML_ENTRY_SCRIPT",
@@ -32,11 +32,16 @@ def test_flags_set_environment_variables(server):
     health = free_port()
     srv = server.start(
         ECHO_SCRIPT,
-        "--worker_count", "1",
-        "--health_port", str(health),
-        "--appinsights_instrumentation_key", BAD_KEY,
-        "--access_control_allow_origins", "http://a.example,http://b.example",
-        "--config_file", "conf/settings.json",
+        "--worker_count",
+        "1",
+        "--health_port",
+        str(health),
+        "--appinsights_instrumentation_key",
+        BAD_KEY,
+        "--access_control_allow_origins",
+        "http://a.example,http://b.example",
+        "--config_file",
+        "conf/settings.json",
         files={"conf/settings.json": "{}"},
     )
     env = worker_env(srv, *ALL_VARS)
@@ -64,9 +69,12 @@ def test_flags_beat_environment(server, tmp_path):
     other.mkdir()
     srv = server.start(
         ECHO_SCRIPT,
-        "--worker_count", "1",
-        "--access_control_allow_origins", "http://flag.example",
-        "--appinsights_instrumentation_key", "flag-key-0815",
+        "--worker_count",
+        "1",
+        "--access_control_allow_origins",
+        "http://flag.example",
+        "--appinsights_instrumentation_key",
+        "flag-key-0815",
         env={
             "AZUREML_MODEL_DIR": str(other),
             "WORKER_COUNT": "3",
@@ -139,19 +147,31 @@ def test_server_port_from_environment_is_ignored(server):
     ids=["port0", "port65536", "port-abc", "health70000", "workers0", "workers-2", "unknown-flag"],
 )
 def test_bad_arguments_print_help_and_exit_1(server, args):
-    res = server.cli("--entry_script", "score.py", *args, files={"score.py": "def init(): pass\ndef run(d): return d\n"})
+    res = server.cli(
+        "--entry_script", "score.py", *args, files={"score.py": "def init(): pass\ndef run(d): return d\n"}
+    )
     assert res.returncode == 1, res.output
     # The help text lists every flag.
-    for flag in ("--entry_script", "--model_dir", "--port", "--health_port", "--worker_count",
-                 "--appinsights_instrumentation_key", "--access_control_allow_origins", "--config_file"):
+    for flag in (
+        "--entry_script",
+        "--model_dir",
+        "--port",
+        "--health_port",
+        "--worker_count",
+        "--appinsights_instrumentation_key",
+        "--access_control_allow_origins",
+        "--config_file",
+    ):
         assert flag in res.output, (flag, res.output)
 
 
 def test_neither_entry_script_nor_config_file_exits_1(server):
     res = server.cli("--port", str(free_port()))
     assert res.returncode == 1, res.output
-    assert ("Either provide an entry_script using --entry_script or provide a path to the configuration "
-            "file using --config_file") in res.output
+    assert (
+        "Either provide an entry_script using --entry_script or provide a path to the configuration "
+        "file using --config_file"
+    ) in res.output
 
 
 def test_app_insights_invalid_key_is_disabled_and_never_printed(server):
@@ -194,8 +214,11 @@ def test_default_host_listens_on_all_interfaces(server):
 
 
 def _listen_addresses(port: int) -> set[str]:
-    return {c.laddr.ip for c in psutil.net_connections(kind="tcp")
-            if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port}
+    return {
+        c.laddr.ip
+        for c in psutil.net_connections(kind="tcp")
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+    }
 
 
 @pytest.mark.ours
@@ -210,3 +233,39 @@ def test_host_flag_binds_loopback_only(server):
     srv = server.start(ECHO_SCRIPT, "--host", "127.0.0.1")
     assert _listen_addresses(srv.port) == {"127.0.0.1"}
     assert srv.get("/").text == "Healthy"
+
+
+def test_debug_port_connects_to_a_listening_debugger_first(server):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        listener.settimeout(0.1)
+        port = listener.getsockname()[1]
+        srv = server.start(ECHO_SCRIPT, env={"AZUREML_DEBUG_PORT": str(port)}, wait=False)
+        conn = None
+
+        def connected():
+            nonlocal conn
+            logs = srv.logs()
+            if "debugpy is not installed" in logs:
+                return "no-debugpy"
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                if srv.proc.poll() is not None:
+                    raise AssertionError(srv.describe()) from None
+                return None
+            return "connected"
+
+        outcome = wait_until(connected, 30, "a connection to the debugger port", on_fail=srv.describe)
+        try:
+            if outcome == "no-debugpy":
+                pytest.skip("debugpy is not installed in the server's environment")
+            logs = srv.logs()
+            assert "Starting the inference server in DEBUGGING mode because AZUREML_DEBUG_PORT is set." in logs
+            assert f"Connecting to debugger at port {port}" in logs
+            # The script is not loaded while the debugger has not answered.
+            assert "Invoking user's init function" not in logs
+        finally:
+            if conn is not None:
+                conn.close()

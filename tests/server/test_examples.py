@@ -15,6 +15,9 @@ from ._support import REPO_ROOT, ServerFactory
 
 EXAMPLES = REPO_ROOT / "examples"
 
+# Served with --host 127.0.0.1 (ours): local tooling stays off the network.
+pytestmark = pytest.mark.ours
+
 
 def start_example(server: ServerFactory, name: str, model_dir: Path | None = None):
     example = EXAMPLES / name

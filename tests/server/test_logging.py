@@ -75,7 +75,7 @@ def test_startup_banner_settings_and_routes(server):
     routes = lines.index("Server Routes")
     assert routes > start
     assert lines[routes + 1] == "---------------"
-    block = "\n".join(lines[routes: routes + 5])
+    block = "\n".join(lines[routes : routes + 5])
     assert re.search(rf"^Liveness Probe: GET\s+127\.0\.0\.1:{srv.port}/$", block, re.M), block
     assert re.search(rf"^Score:\s+POST\s+127\.0\.0\.1:{srv.port}/score$", block, re.M), block
 
@@ -84,14 +84,17 @@ def test_settings_show_worker_timeout_cors_and_health(server):
     health = free_port()
     srv = server.start(
         ECHO_SCRIPT,
-        "--access_control_allow_origins", "http://a.example, http://b.example",
-        "--health_port", str(health),
+        "--access_control_allow_origins",
+        "http://a.example, http://b.example",
+        "--health_port",
+        str(health),
         env={"WORKER_TIMEOUT": "123", "SEPERATE_HEALTH_ENDPOINT": "true"},
     )
     out = srv.logs()
     assert settings_line(out, "Worker Timeout (seconds)") == "123"
-    assert settings_line(out, "CORS for the specified origins") == \
-        "Enabling CORS for http://a.example, http://b.example"
+    assert (
+        settings_line(out, "CORS for the specified origins") == "Enabling CORS for http://a.example, http://b.example"
+    )
     assert settings_line(out, "Create dedicated endpoint for health") == "true"
     assert settings_line(out, "Health Port") == str(health)
     assert settings_line(out, "Server Port") == str(srv.port)
@@ -166,13 +169,15 @@ def test_print_becomes_one_info_line(server):
     assert "marker-to-stderr" in srv.stderr().splitlines()
 
 
-LOGGING_JSON = json.dumps({
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"custom": {"format": "CUSTOMFMT %(name)s | %(message)s"}},
-    "handlers": {"out": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "custom"}},
-    "loggers": {"azmlinfsrv": {"level": "INFO", "handlers": ["out"], "propagate": False}},
-})
+LOGGING_JSON = json.dumps(
+    {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"custom": {"format": "CUSTOMFMT %(name)s | %(message)s"}},
+        "handlers": {"out": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "custom"}},
+        "loggers": {"azmlinfsrv": {"level": "INFO", "handlers": ["out"], "propagate": False}},
+    }
+)
 
 
 @pytest.mark.parametrize("where", ["app_root", "script_folder"])
@@ -180,8 +185,11 @@ def test_logging_json_replaces_logging_setup(server, where):
     if where == "app_root":
         srv = server.start(ECHO_SCRIPT, files={"logging.json": LOGGING_JSON})
     else:
-        srv = server.start(None, entry_script="src/score.py",
-                           files={"src/score.py": ECHO_SCRIPT, "src/logging.json": LOGGING_JSON})
+        srv = server.start(
+            None,
+            entry_script="src/score.py",
+            files={"src/score.py": ECHO_SCRIPT, "src/logging.json": LOGGING_JSON},
+        )
     srv.wait_for_log(re.compile(r"^CUSTOMFMT azmlinfsrv \| Worker with pid \d+ ready for serving traffic$", re.M))
     srv.score("{}")
     srv.wait_for_log(re.compile(r"^CUSTOMFMT azmlinfsrv \| POST /score 200 \d+\.\d{3}ms \d+$", re.M))
