@@ -100,9 +100,12 @@ async def test_find_servers_reports_workers_of_a_hand_started_server(client, tmp
     factory = ServerFactory(tmp_path)
     try:
         srv = await asyncio.to_thread(factory.start, GOOD, "--worker_count", "2")
-        worker_pids = {int(srv.post("/score", data="x").text) for _ in range(6)}
         arbiter = psutil.Process(srv.pid)
+        # GET / answers as soon as one worker serves; the second may still be booting.
+        await asyncio.to_thread(wait_until, lambda: len(arbiter.children()) == 2, 30, "two workers")
+        await asyncio.to_thread(srv.wait_for_log, "ready for serving traffic", 30, 2)
         children = {c.pid for c in arbiter.children()}
+        worker_pids = {int(srv.post("/score", data="x").text) for _ in range(6)}
 
         found = await execute(client, "azmlinfsrv.daemon.findServers")
         [mine] = [s for s in found["servers"] if s["pid"] == srv.pid]
