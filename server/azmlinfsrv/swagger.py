@@ -52,169 +52,98 @@ def _prefix(settings: Settings) -> str:
     return f"/{prefix}" if prefix else ""
 
 
-def _swagger2(settings: Settings, input_schema: Any, output_schema: Any) -> dict[str, Any]:
-    ref = "#/definitions/"
-    failed = {"description": _FAILED_DESCRIPTION, "schema": {"$ref": ref + "ErrorResponse"}}
+def _paths(
+    settings: Settings,
+    failed: dict[str, Any],
+    health_ok: dict[str, Any],
+    score_input: tuple[str, Any],
+    score_ok: dict[str, Any],
+    version_parameter: dict[str, Any],
+    swagger_ok: dict[str, Any],
+) -> dict[str, Any]:
+    """The three documented routes; the version-specific pieces (how a schema or body is
+    described in Swagger 2 and OpenAPI 3) come from the caller."""
     prefix = _prefix(settings)
+    return {
+        f"{prefix}/": {
+            "get": {
+                "operationId": "ServiceHealthCheck",
+                "description": "Simple health check endpoint to ensure the service is up at any given point.",
+                "responses": {"200": {"description": _HEALTH_DESCRIPTION, **health_ok}, "default": failed},
+            }
+        },
+        f"{prefix}/score": {
+            "post": {
+                "operationId": "RunMLService",
+                "description": "Run web service's model and get the prediction output",
+                "security": [{"Bearer": []}],
+                score_input[0]: score_input[1],
+                "responses": {"200": {"description": _SCORE_DESCRIPTION, **score_ok}, "default": failed},
+            }
+        },
+        f"{prefix}/swagger.json": {
+            "get": {
+                "operationId": "GetSwaggerSpec",
+                "description": "Get the Swagger specification.",
+                "parameters": [{"name": "version", "in": "query", "required": False, **version_parameter}],
+                "responses": {"200": {"description": "The Swagger specification.", **swagger_ok}, "default": failed},
+            }
+        },
+    }
+
+
+_BEARER = {"type": "apiKey", "name": "Authorization", "in": "header", "description": "For example: Bearer abc123"}
+_VERSIONS_ENUM = {"type": "integer", "enum": [2, 3]}
+
+
+def _swagger2(settings: Settings, input_schema: Any, output_schema: Any) -> dict[str, Any]:
+    def ref(name: str) -> dict[str, Any]:
+        return {"schema": {"$ref": f"#/definitions/{name}"}}
+
+    body = {"name": "serviceInputPayload", "in": "body", "description": _PAYLOAD_DESCRIPTION, **ref("ServiceInput")}
     return {
         "swagger": "2.0",
         "info": _info(settings),
         "schemes": ["https"],
         "consumes": ["application/json"],
         "produces": ["application/json"],
-        "securityDefinitions": {
-            "Bearer": {
-                "type": "apiKey",
-                "name": "Authorization",
-                "in": "header",
-                "description": "For example: Bearer abc123",
-            }
-        },
-        "paths": {
-            f"{prefix}/": {
-                "get": {
-                    "operationId": "ServiceHealthCheck",
-                    "description": "Simple health check endpoint to ensure the service is up at any given point.",
-                    "responses": {
-                        "200": {
-                            "description": _HEALTH_DESCRIPTION,
-                            "schema": {"type": "string"},
-                            "examples": {"application/json": "Healthy"},
-                        },
-                        "default": failed,
-                    },
-                }
-            },
-            f"{prefix}/score": {
-                "post": {
-                    "operationId": "RunMLService",
-                    "description": "Run web service's model and get the prediction output",
-                    "security": [{"Bearer": []}],
-                    "parameters": [
-                        {
-                            "name": "serviceInputPayload",
-                            "in": "body",
-                            "description": _PAYLOAD_DESCRIPTION,
-                            "schema": {"$ref": ref + "ServiceInput"},
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": _SCORE_DESCRIPTION, "schema": {"$ref": ref + "ServiceOutput"}},
-                        "default": failed,
-                    },
-                }
-            },
-            f"{prefix}/swagger.json": {
-                "get": {
-                    "operationId": "GetSwaggerSpec",
-                    "description": "Get the Swagger specification.",
-                    "parameters": [
-                        {
-                            "name": "version",
-                            "in": "query",
-                            "required": False,
-                            "type": "integer",
-                            "enum": [2, 3],
-                        }
-                    ],
-                    "responses": {
-                        "200": {"description": "The Swagger specification.", "schema": {"type": "string"}},
-                        "default": failed,
-                    },
-                }
-            },
-        },
-        "definitions": {
-            "ServiceInput": input_schema,
-            "ServiceOutput": output_schema,
-            "ErrorResponse": _ERROR_SCHEMA,
-        },
+        "securityDefinitions": {"Bearer": _BEARER},
+        "paths": _paths(
+            settings,
+            failed={"description": _FAILED_DESCRIPTION, **ref("ErrorResponse")},
+            health_ok={"schema": {"type": "string"}, "examples": {"application/json": "Healthy"}},
+            score_input=("parameters", [body]),
+            score_ok=ref("ServiceOutput"),
+            version_parameter=_VERSIONS_ENUM,
+            swagger_ok={"schema": {"type": "string"}},
+        ),
+        "definitions": {"ServiceInput": input_schema, "ServiceOutput": output_schema, "ErrorResponse": _ERROR_SCHEMA},
     }
 
 
 def _openapi3(settings: Settings, input_schema: Any, output_schema: Any, version: str) -> dict[str, Any]:
-    ref = "#/components/schemas/"
-
     def content(media: str, schema: dict[str, Any]) -> dict[str, Any]:
-        return {media: {"schema": schema}}
+        return {"content": {media: {"schema": schema}}}
 
-    failed = {
-        "description": _FAILED_DESCRIPTION,
-        "content": content("application/json", {"$ref": ref + "ErrorResponse"}),
-    }
-    prefix = _prefix(settings)
+    def ref(name: str) -> dict[str, Any]:
+        return content("application/json", {"$ref": f"#/components/schemas/{name}"})
+
     return {
         "openapi": version,
         "info": _info(settings),
         "security": [{"Bearer": []}],
-        "paths": {
-            f"{prefix}/": {
-                "get": {
-                    "operationId": "ServiceHealthCheck",
-                    "description": "Simple health check endpoint to ensure the service is up at any given point.",
-                    "responses": {
-                        "200": {
-                            "description": _HEALTH_DESCRIPTION,
-                            "content": content("text/plain", {"type": "string", "example": "Healthy"}),
-                        },
-                        "default": failed,
-                    },
-                }
-            },
-            f"{prefix}/score": {
-                "post": {
-                    "operationId": "RunMLService",
-                    "description": "Run web service's model and get the prediction output",
-                    "security": [{"Bearer": []}],
-                    "requestBody": {
-                        "description": _PAYLOAD_DESCRIPTION,
-                        "content": content("application/json", {"$ref": ref + "ServiceInput"}),
-                    },
-                    "responses": {
-                        "200": {
-                            "description": _SCORE_DESCRIPTION,
-                            "content": content("application/json", {"$ref": ref + "ServiceOutput"}),
-                        },
-                        "default": failed,
-                    },
-                }
-            },
-            f"{prefix}/swagger.json": {
-                "get": {
-                    "operationId": "GetSwaggerSpec",
-                    "description": "Get the Swagger specification.",
-                    "parameters": [
-                        {
-                            "name": "version",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "integer", "enum": [2, 3]},
-                        }
-                    ],
-                    "responses": {
-                        "200": {
-                            "description": "The Swagger specification.",
-                            "content": content("text/plain", {"type": "string"}),
-                        },
-                        "default": failed,
-                    },
-                }
-            },
-        },
+        "paths": _paths(
+            settings,
+            failed={"description": _FAILED_DESCRIPTION, **ref("ErrorResponse")},
+            health_ok=content("text/plain", {"type": "string", "example": "Healthy"}),
+            score_input=("requestBody", {"description": _PAYLOAD_DESCRIPTION, **ref("ServiceInput")}),
+            score_ok=ref("ServiceOutput"),
+            version_parameter={"schema": _VERSIONS_ENUM},
+            swagger_ok=content("text/plain", {"type": "string"}),
+        ),
         "components": {
-            "schemas": {
-                "ServiceInput": input_schema,
-                "ServiceOutput": output_schema,
-                "ErrorResponse": _ERROR_SCHEMA,
-            },
-            "securitySchemes": {
-                "Bearer": {
-                    "type": "apiKey",
-                    "name": "Authorization",
-                    "in": "header",
-                    "description": "For example: Bearer abc123",
-                }
-            },
+            "schemas": {"ServiceInput": input_schema, "ServiceOutput": output_schema, "ErrorResponse": _ERROR_SCHEMA},
+            "securitySchemes": {"Bearer": _BEARER},
         },
     }
 
