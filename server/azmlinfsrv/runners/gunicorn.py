@@ -171,6 +171,9 @@ class _Application(BaseApplication):  # type: ignore[misc]
             "workers": o.workers,
             "timeout": o.timeout,
             "preload_app": preload,
+            # sync semantics (one request at a time per worker, in its main thread), plus
+            # HTTP/1.1 keep-alive: see runners/worker.py
+            "worker_class": "azmlinfsrv.runners.worker.KeepAliveWorker",
             "logger_class": ServerLogger,
             "accesslog": None,
             "errorlog": "-",
