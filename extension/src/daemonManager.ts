@@ -17,6 +17,8 @@ export interface DaemonManagerDeps {
   checkImportable(python: string): Promise<ImportCheck>;
   installCommand(python: string): InstallCommand;
   initOptions(): InitializationOptions;
+  /** The azmlinfsrv.pythonPath setting as the daemon was started with it. */
+  settingPath(): string;
   createClient(python: string, init: InitializationOptions): ManagedClient;
   log(line: string): void;
   /** Python extension present: offer "Select Interpreter". */
@@ -31,6 +33,10 @@ export class DaemonManager implements vscode.Disposable {
   private client: ManagedClient | undefined;
   private starting: Promise<ManagedClient | undefined> | undefined;
   private interpreterValue: Interpreter | undefined;
+  /** The interpreter of the last daemon, kept for the debug adapter across daemon restarts. */
+  private lastPython: string | undefined;
+  /** The settings the running daemon was started with (to ignore no-op configuration events). */
+  startedWith: { settingPath: string; reloadOnSave: boolean } | undefined;
   private readonly prompted = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the daemon was stopped or replaced (its server went with it). */
@@ -43,7 +49,7 @@ export class DaemonManager implements vscode.Disposable {
   }
 
   get python(): string | undefined {
-    return this.client?.python ?? this.interpreterValue?.path;
+    return this.client?.python ?? this.interpreterValue?.path ?? this.lastPython;
   }
 
   current(): DaemonConnection | undefined {
@@ -76,7 +82,8 @@ export class DaemonManager implements vscode.Disposable {
       }
       return undefined;
     }
-    const client = this.deps.createClient(interp.path, this.deps.initOptions());
+    const init = this.deps.initOptions();
+    const client = this.deps.createClient(interp.path, init);
     try {
       await client.start();
     } catch (e) {
@@ -85,6 +92,8 @@ export class DaemonManager implements vscode.Disposable {
       return undefined;
     }
     this.client = client;
+    this.lastPython = interp.path;
+    this.startedWith = { settingPath: this.deps.settingPath(), reloadOnSave: init.reloadOnSave };
     this.deps.log(`Daemon started: ${interp.path} -m azmlinfsrv.daemon`);
     return client;
   }
@@ -132,6 +141,7 @@ export class DaemonManager implements vscode.Disposable {
     const c = this.client;
     this.client = undefined;
     this.interpreterValue = undefined;
+    this.startedWith = undefined;
     if (c) {
       await c.stop();
       this.changed.fire();

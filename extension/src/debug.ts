@@ -1,7 +1,7 @@
 /**
  * Debug sessions from the daemon's attach configurations. With the Python Debugger extension
- * installed we use its `debugpy` type; without it, our own type whose adapter is
- * `<python> -m debugpy.adapter`, so debugging works with no other extension.
+ * installed we use its `debugpy` type; without it, our own type (see DebugAdapterFactory),
+ * so debugging works with no other extension.
  */
 import * as vscode from 'vscode';
 import { AttachConfiguration } from './protocol';
@@ -40,10 +40,20 @@ export function toSessionConfig(c: AttachConfiguration, type: string): vscode.De
   return { ...c, type, request: 'attach', name, [KEY_FIELD]: configKey(c) };
 }
 
+/**
+ * The adapter for our own debug type, as the Python Debugger extension does it: a worker that
+ * called debugpy.listen() already runs an adapter, so a `connect` configuration talks to it
+ * directly (DebugAdapterServer); a `processId` attach (PID injection) needs a fresh adapter,
+ * `<python> -m debugpy.adapter`.
+ */
 export class DebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
   constructor(private readonly python: () => string | undefined) {}
 
-  createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+  createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
+    if (session.configuration.request === 'attach' && connect?.port) {
+      return new vscode.DebugAdapterServer(connect.port, connect.host || '127.0.0.1');
+    }
     const python = this.python();
     if (!python) {
       throw new Error('No Python interpreter for the debug adapter: run "AzureML Scoring: Start Scoring Server" first.');

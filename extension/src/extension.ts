@@ -80,6 +80,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
       );
       return client;
     },
+    settingPath: () => readSettings().pythonPath,
     log: (l) => output.appendLine(l),
     canSelectInterpreter: () => !!vscode.extensions.getExtension(PYTHON_EXTENSION_ID),
   });
@@ -155,9 +156,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
         codeLens.refresh();
       }
       if (e.affectsConfiguration(`${SECTION}.pythonPath`) || e.affectsConfiguration(`${SECTION}.reloadOnSave`)) {
-        output.appendLine('Settings changed: restarting the daemon.');
-        await mgr.reset();
-        await mgr.ensure(false);
+        // VS Code also reports changes that leave our values as they were: compare before restarting.
+        const s = readSettings();
+        const started = mgr.startedWith;
+        if (started && (s.pythonPath !== started.settingPath || s.reloadOnSave !== started.reloadOnSave)) {
+          output.appendLine('Settings changed (azmlinfsrv.pythonPath or reloadOnSave): restarting the daemon.');
+          await mgr.reset();
+          await mgr.ensure(false);
+        }
       }
     }),
   );

@@ -83,6 +83,12 @@ export class DebugAdapterExecutable {
     readonly args: string[] = [],
   ) {}
 }
+export class DebugAdapterServer {
+  constructor(
+    readonly port: number,
+    readonly host?: string,
+  ) {}
+}
 export enum StatusBarAlignment {
   Left = 1,
   Right = 2,

@@ -1,0 +1,152 @@
+/** Wiring: activate() with the fake vscode and a fake language client. */
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { activate, deactivate } from '../../extension/src/extension';
+import { OWN_DEBUG_TYPE } from '../../extension/src/debug';
+import * as fake from './fake/vscode';
+import { LanguageClient } from './fake/languageclient';
+
+const REPO = path.resolve(__dirname, '..', '..', '..');
+const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
+
+class Memento {
+  data = new Map<string, unknown>();
+  get<T>(k: string): T | undefined {
+    return this.data.get(k) as T | undefined;
+  }
+  async update(k: string, v: unknown): Promise<void> {
+    this.data.set(k, v);
+  }
+}
+
+const until = async (cond: () => boolean, ms = 5000) => {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) {
+      throw new Error('condition not met in time');
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+function fakePython(dir: string, importable: boolean): string {
+  const p = path.join(dir, importable ? 'python-ok' : 'python-missing');
+  fs.writeFileSync(p, importable ? '#!/bin/sh\nexit 0\n' : '#!/bin/sh\necho "ModuleNotFoundError: No module named \'pygls\'" >&2\nexit 1\n', { mode: 0o755 });
+  return p;
+}
+
+describe('extension activation and command wiring', () => {
+  let ws: string;
+  let context: { subscriptions: { dispose(): unknown }[]; workspaceState: Memento; extensionUri: vscode.Uri };
+
+  beforeEach(() => {
+    fake.reset();
+    LanguageClient.instances = [];
+    ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'azml-ext-')));
+    fs.writeFileSync(path.join(ws, 'score.py'), 'def init():\n    pass\n\ndef run(d):\n    return d\n');
+    fake.state.workspaceFolders = [ws];
+    context = { subscriptions: [], workspaceState: new Memento(), extensionUri: vscode.Uri.file(REPO) };
+  });
+  afterEach(async () => {
+    await deactivate();
+    context.subscriptions.forEach((d) => d.dispose());
+    fs.rmSync(ws, { recursive: true, force: true });
+  });
+
+  it('declares the commands of issue 4 under the "AzureML Scoring" category', () => {
+    const titles = Object.fromEntries(manifest.contributes.commands.map((c: { command: string; title: string; category: string }) => [c.command, `${c.category}: ${c.title}`]));
+    assert.deepEqual(
+      ['start', 'stop', 'restart', 'debug', 'attach', 'sendRequest', 'showLogs'].map((c) => titles[`azmlinfsrv.${c}`]),
+      [
+        'AzureML Scoring: Start Scoring Server',
+        'AzureML Scoring: Stop Scoring Server',
+        'AzureML Scoring: Restart Scoring Server',
+        'AzureML Scoring: Debug Scoring Server',
+        'AzureML Scoring: Attach Debugger to Scoring Server',
+        'AzureML Scoring: Send Sample Request',
+        'AzureML Scoring: Show Scoring Server Logs',
+      ],
+    );
+    assert.ok(!Object.keys(titles).some((c) => c.startsWith('azmlinfsrv.daemon.')), 'no clash with the daemon command ids');
+    assert.equal(manifest.engines.vscode, '^1.100.0');
+    assert.equal(manifest.contributes.debuggers[0].type, OWN_DEBUG_TYPE);
+    assert.deepEqual(manifest.contributes.breakpoints, [{ language: 'python' }]);
+  });
+
+  it('registers every contributed command and starts the daemon with the chosen interpreter', async () => {
+    const py = fakePython(ws, true);
+    fake.state.settings = { 'azmlinfsrv.pythonPath': py };
+    LanguageClient.respond = (cmd) => (cmd.endsWith('.status') ? { state: 'stopped' } : {});
+    await activate(context as unknown as vscode.ExtensionContext);
+    for (const c of manifest.contributes.commands) {
+      assert.ok(fake.state.commands.has(c.command), `${c.command} registered`);
+    }
+    assert.ok(fake.state.debugFactories.has(OWN_DEBUG_TYPE));
+    assert.equal(fake.state.codeLensProviders.length, 1);
+    await until(() => LanguageClient.instances.length === 1 && LanguageClient.instances[0].requests.length > 0);
+    const client = LanguageClient.instances[0];
+    assert.equal(client.serverOptions.command, py);
+    assert.deepEqual(client.serverOptions.args, ['-m', 'azmlinfsrv.daemon']);
+    assert.equal(client.serverOptions.options.cwd, ws);
+    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: true });
+    assert.deepEqual(client.clientOptions.documentSelector, [{ scheme: 'file', language: 'python' }]);
+    const status = fake.state.statusItems[0];
+    assert.equal(status.text, '$(circle-slash) Scoring: stopped');
+    assert.equal(status.command, 'azmlinfsrv.statusMenu');
+    assert.equal(status.visible, true);
+  });
+
+  it('Start runs startServer; status and log notifications reach the status bar and output', async () => {
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, true), 'azmlinfsrv.reloadOnSave': false };
+    LanguageClient.respond = (cmd, arg) =>
+      cmd.endsWith('.status') ? { state: 'stopped' } : cmd.endsWith('.startServer') ? { state: 'running', port: 5555, url: 'http://127.0.0.1:5555', entryScript: arg.entryScript } : {};
+    fake.state.activeEditor = { path: path.join(ws, 'score.py'), text: 'def init(): pass\ndef run(x): pass\n' };
+    await activate(context as unknown as vscode.ExtensionContext);
+    await vscode.commands.executeCommand('azmlinfsrv.start');
+    const client = LanguageClient.instances[0];
+    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: false });
+    const start = client.requests.find((r) => r.command === 'azmlinfsrv.daemon.startServer');
+    assert.deepEqual(start?.arg, { entryScript: path.join(ws, 'score.py') });
+    const status = fake.state.statusItems[0];
+    assert.equal(status.text, '$(radio-tower) Scoring: running :5555');
+    client.notify('azmlinfsrv/status', { state: 'failed', error: 'boom' });
+    assert.equal(status.text, '$(error) Scoring: failed');
+    client.notify('azmlinfsrv/log', { text: 'a server line\n' });
+    assert.ok(fake.state.outputs[0].lines.includes('a server line'));
+    await vscode.commands.executeCommand('azmlinfsrv.showLogs');
+    assert.equal(fake.state.outputs[0].shown, 1);
+  });
+
+  it('offers to install the daemon when it is not importable, showing the command', async () => {
+    const py = fakePython(ws, false);
+    fake.state.settings = { 'azmlinfsrv.pythonPath': py };
+    fake.state.answers = ['Install'];
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.state.terminals.length === 1);
+    const warn = fake.state.messages.find((m) => m.level === 'warning');
+    assert.ok(warn);
+    assert.match(warn.text, /needs azmlinfsrv with its daemon extra/);
+    assert.match(warn.text, /No module named 'pygls'/);
+    assert.ok(warn.text.includes(`Install it with: ${py} -m pip install 'azmlinfsrv[daemon]'`), warn.text);
+    assert.deepEqual(warn.buttons, ['Install', 'Open Settings']);
+    const t = fake.state.terminals[0];
+    assert.equal(t.shellPath, py);
+    assert.deepEqual(t.shellArgs, ['-m', 'pip', 'install', 'azmlinfsrv[daemon]']);
+    assert.equal(LanguageClient.instances.length, 0, 'no daemon without the package');
+    // pip finished and the package imports now: the daemon starts.
+    fs.writeFileSync(py, '#!/bin/sh\nexit 0\n');
+    fake.closeTerminal(t);
+    await until(() => LanguageClient.instances.length === 1);
+  });
+
+  it('proposes an editable install when the workspace is this project', async () => {
+    fs.writeFileSync(path.join(ws, 'pyproject.toml'), '[project]\nname = "azmlinfsrv"\n');
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, false) };
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.state.messages.some((m) => m.level === 'warning'));
+    assert.match(fake.state.messages.find((m) => m.level === 'warning')?.text ?? '', new RegExp(`-m pip install -e '${ws}\\[daemon\\]'`));
+  });
+});
