@@ -7,7 +7,7 @@ const fakes: Record<string, string> = {
   vscode: path.join(__dirname, 'fake', 'vscode.js'),
   'vscode-languageclient/node': path.join(__dirname, 'fake', 'languageclient.js'),
 };
-const M = Module as unknown as { _resolveFilename(request: string, ...rest: unknown[]): string };
+const M = Module as unknown as { _resolveFilename: (this: unknown, request: string, ...rest: unknown[]) => string };
 const original = M._resolveFilename;
 M._resolveFilename = function (request: string, ...rest: unknown[]): string {
   return fakes[request] ?? original.call(this, request, ...rest);
