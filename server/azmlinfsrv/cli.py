@@ -13,7 +13,7 @@ import re
 import sys
 from typing import NoReturn
 
-from . import __version__, events, logs, settings, supervision
+from . import __version__, debugging, events, logs, settings, supervision
 from .runners import PortInUse, RunOptions, check_ports_free
 
 logger = logging.getLogger("azmlinfsrv")
@@ -264,6 +264,12 @@ def main(argv: list[str] | None = None) -> None:
         fail(f"{ex}. Stop the other server or choose another port with --port.", EXIT_BAD_ARGUMENTS)
     if options.host in ("0.0.0.0", "::"):
         logger.info("Listening on all interfaces; use --host 127.0.0.1 to keep the server off the network.")
+        if conf.debug_port or debugging.LISTEN_ENV in os.environ:
+            logger.warning(
+                "Debugging is on while the server listens on all interfaces: anyone who can reach this machine can "
+                "send requests to code paused in a debugger. Debug listeners stay on 127.0.0.1; consider "
+                "--host 127.0.0.1 for the server too."
+            )
     sys.stdout.flush()
     sys.stderr.flush()
     supervision.watch_parent_from_environment()
