@@ -1,4 +1,4 @@
-"""Fixtures for the server tests: real processes, free ports, real HTTP.
+"""Fixtures shared by the suites that start real servers: real processes, free ports, real HTTP.
 
 ``server.start(score_py_source, *cli_args, env=..., files=...)`` starts `azmlinfsrv`
 (``AZMLINFSRV_CMD``) and waits until ``GET /`` answers; ``server.cli(*args)`` runs the CLI to
@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ._support import ServerFactory, is_reference
+from .server._support import ServerFactory, is_reference
 
 
 def pytest_configure(config: pytest.Config) -> None:
