@@ -193,3 +193,28 @@ async def test_slow_init_shows_cancellable_progress(client: LanguageClient, proj
     assert reports[0].title == "Starting scoring server" and reports[0].cancellable is True
     assert any("init() running" in (r.message or "") for r in reports[1:-1])
     assert reports[-1].kind == "end"
+
+
+async def test_a_worker_dying_in_run_is_reported_with_its_replacement(client: LanguageClient, project: Path) -> None:
+    score = write(
+        project,
+        "score.py",
+        "import os\n\ndef init():\n    pass\n\ndef run(data):\n    if data == 'die':\n"
+        "        os._exit(1)\n    return os.getpid()\n",
+    )
+    status = await execute(client, START, {"entryScript": str(score)})
+    [worker] = status["workerPids"]
+    try:
+        answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "die"})
+    except Exception as ex:  # no HTTP answer at all: said plainly
+        assert "closed the connection without an answer" in str(ex)
+    else:
+        assert answer["status"] >= 500
+    await wait_for(
+        lambda: client.statuses[-1]["workerPids"] and client.statuses[-1]["workerPids"] != [worker],
+        30,
+        "the replacement worker in a status notification",
+    )
+    [new] = client.statuses[-1]["workerPids"]
+    answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "ok"})
+    assert answer["body"] == str(new)

@@ -12,6 +12,10 @@ DEFAULT_TIMEOUT_SECONDS = 600.0  # long: run() may sit at a breakpoint
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "+json", "+xml")
 
 
+class RequestFailed(Exception):
+    """The request got no HTTP answer."""
+
+
 def _is_text(content_type: str, body: bytes) -> bool:
     if any(marker in content_type for marker in _TEXT_TYPES) or not content_type:
         try:
@@ -41,6 +45,13 @@ def send(base_url: str, args: dict[str, Any]) -> dict[str, Any]:
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         data = response.read()
+    except (http.client.HTTPException, ConnectionError) as ex:
+        raise RequestFailed(
+            f"The scoring server closed the connection without an answer ({type(ex).__name__}); "
+            "the worker may have crashed: see the server log."
+        ) from None
+    except TimeoutError:
+        raise RequestFailed(f"No answer from the scoring server within {timeout:.0f} s.") from None
     finally:
         connection.close()
     elapsed_ms = (time.perf_counter() - started) * 1000
