@@ -57,6 +57,8 @@ export class Controller implements vscode.Disposable {
   readonly onDidChangeStatus = this.changed.event;
   private reattaching = false;
   private reattachAgain = false;
+  /** Configurations from the latest status notification, for the next re-attach round. */
+  private knownConfigs: AttachConfiguration[] | undefined;
   /** Poll interval while waiting for the debug listeners of a starting server. */
   pollMs = 300;
 
@@ -84,8 +86,13 @@ export class Controller implements vscode.Disposable {
     if (s.state === 'failed' && (prev.state !== 'failed' || prev.error !== s.error)) {
       void this.notifyFailure(s);
     }
-    if (s.debug && (s.state === 'running' || s.state === 'starting') && !samePids(prev.workerPids, s.workerPids)) {
-      void this.reattach(s.debugConfigurations);
+    if (s.debug && (s.state === 'running' || s.state === 'starting')) {
+      // A reload's new workers wait for the debugger before init(): their listeners show up in
+      // debugConfigurations before they appear in workerPids.
+      const fresh = (s.debugConfigurations ?? []).some((c) => !this.debug.isAttached(c));
+      if (fresh || !samePids(prev.workerPids, s.workerPids)) {
+        void this.reattach(s.debugConfigurations);
+      }
     }
   }
 
@@ -297,20 +304,21 @@ export class Controller implements vscode.Disposable {
     if (!daemon) {
       return;
     }
+    this.knownConfigs = known?.length ? known : undefined;
     if (this.reattaching) {
       this.reattachAgain = true;
       return;
     }
     this.reattaching = true;
     try {
-      let configs = known?.length ? known : undefined;
       do {
         this.reattachAgain = false;
+        const configs = this.knownConfigs;
+        this.knownConfigs = undefined;
         const n = await (configs ? this.debug.attach(configs) : this.attachAll(daemon)).catch((e) => {
           this.logs.appendLine(`Re-attaching the debugger failed: ${errorText(e)}`);
           return 0;
         });
-        configs = undefined;
         if (n) {
           this.logs.appendLine(`Attached the debugger to ${n} new worker(s).`);
         }

@@ -411,7 +411,33 @@ async function main() {
   check('after Continue the request answers 200', after.ok, JSON.stringify(after.status));
   await screenshot('after-continue');
 
-  // 9. Stop.
+  // 9. Reload while debugging: the new worker is attached automatically and the breakpoint hits there.
+  const edited = await replaceLineAndSave(BREAK_LINE + 1, 'return {"message": message, "generation": 2}');
+  check('run() edited and saved while debugging', edited);
+  await page.locator('.tabs-container .tab', { hasText: 'Send Sample Request' }).first().click();
+  await inner.locator('#send').waitFor({ timeout: 30000 });
+  // The new generation serves once the debugger attached to it and its init() ran; until then the old
+  // workers answer (and stop at the breakpoint too). Send until the answer comes from the new code.
+  let reloaded = { hit: false, body: '' };
+  const reloadDeadline = Date.now() + 90000;
+  while (!/"generation": 2/.test(reloaded.body) && Date.now() < reloadDeadline) {
+    await inner.locator('#send').click();
+    const hit = await pollUntil(async () => ({ ok: (await page.locator('.monaco-editor .debug-top-stack-frame-line').count()) > 0 }), 10000);
+    if (hit.ok) {
+      await screenshot('debugger-stopped-after-reload');
+      shot--; // keep one file for this step, overwritten by each round
+      await page.keyboard.press('F5');
+    }
+    const done = await pollUntil(async () => {
+      const sending = await inner.locator('#send').isDisabled().catch(() => true);
+      return { ok: !sending, body: await inner.locator('#response-body').innerText().catch(() => '') };
+    }, 30000);
+    reloaded = { hit: hit.ok, body: done.body };
+  }
+  shot++;
+  check('after a reload the debugger is re-attached to the new worker and stops in run() again', reloaded.hit && /"generation": 2/.test(reloaded.body), JSON.stringify(reloaded));
+
+  // 10. Stop.
   await page.locator('.tabs-container .tab', { hasText: 'score.py' }).first().click();
   await runCommand('AzureML Scoring: Stop Scoring Server');
   const stoppedServer = await pollUntil(async () => ({ ok: /Scoring: stopped/.test(await statusText()), t: await statusText() }), 30000);

@@ -196,6 +196,17 @@ describe('controller (command flows over the daemon)', () => {
     assert.equal(daemon.names().filter((n) => n === 'debugConfigurations').length, 1);
   });
 
+  it('attaches to a reload generation waiting for the debugger (listener known before its pid serves)', async () => {
+    const old = { type: 'debugpy', request: 'attach' as const, connect: { host: '127.0.0.1', port: 1 } };
+    const waiting = { type: 'debugpy', request: 'attach' as const, connect: { host: '127.0.0.1', port: 2 } };
+    ctl.applyStatus({ state: 'running', debug: true, workerPids: [1], debugConfigurations: [old] });
+    await until(() => debug.attached.length === 1);
+    ctl.applyStatus({ state: 'running', debug: true, workerPids: [1], debugConfigurations: [old, waiting] });
+    await until(() => debug.attached.length === 2);
+    assert.equal(debug.attached[1].connect?.port, 2);
+    assert.equal(daemon.names().includes('debugConfigurations'), false, 'the notification carried the configurations');
+  });
+
   it('attach: offers hand-started servers and attaches by pid', async () => {
     daemon.handlers.findServers = () => ({ servers: [{ pid: 900, workerPids: [901], port: 5001, entryScript: '/x/score.py' }] });
     daemon.handlers.debugConfigurations = (a) => {
