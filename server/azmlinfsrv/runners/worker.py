@@ -87,6 +87,20 @@ class _HeldHeaders:
         return getattr(self._sock, name)
 
 
+class _SettledConfig:
+    """gunicorn's config as the HTTP parser and response read it, 15-20 times a request: each
+    read of the real one looks a setting up and validates nothing new, since a worker's
+    settings never change (a reload forks new workers). Values are kept after the first read."""
+
+    def __init__(self, cfg: Any) -> None:
+        self._cfg = cfg
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._cfg, name)
+        setattr(self, name, value)
+        return value
+
+
 def _body_consumed(req: Any) -> bool:
     """True when the app read the request body to its end (so the connection is positioned
     at the next request); False when unsure."""
@@ -136,6 +150,7 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         for listener in self.sockets:
             self._selector.register(listener, selectors.EVENT_READ, None)
         self._selector.register(self.PIPE[0], selectors.EVENT_READ, _PIPE)
+        self._http_cfg = _SettledConfig(self.cfg)
         self._keepalive = float(self.cfg.keepalive or 0)
         self._max_connections = max(int(self.cfg.worker_connections or 1), 1)
         interval = min(_NOTIFY_INTERVAL_MAX, (self.timeout or 1) / 20)
@@ -199,7 +214,9 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         # default timeout was set (by user code, say).
         if client.gettimeout() is not None:
             client.setblocking(True)
-        conn = _Connection(client, addr, self._listener_names[listener], http.RequestParser(self.cfg, client, addr))
+        conn = _Connection(
+            client, addr, self._listener_names[listener], http.RequestParser(self._http_cfg, client, addr)
+        )
         self._connections[client.fileno()] = conn
         try:
             client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
@@ -275,9 +292,9 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         environ: dict[str, Any] = {}
         resp = None
         try:
-            self.cfg.pre_request(self, req)
+            self._http_cfg.pre_request(self, req)
             request_start = datetime.now()
-            resp, environ = wsgi.create(req, conn.sock, conn.addr, conn.listener_name, self.cfg)
+            resp, environ = wsgi.create(req, conn.sock, conn.addr, conn.listener_name, self._http_cfg)
             self.nr += 1
             if self.nr >= self.max_requests:
                 self.log.info("Autorestarting worker after current request.")
@@ -317,6 +334,6 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             raise
         finally:
             try:
-                self.cfg.post_request(self, req, environ, resp)
+                self._http_cfg.post_request(self, req, environ, resp)
             except Exception:
                 self.log.exception("Exception in post_request hook")
