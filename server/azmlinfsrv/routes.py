@@ -6,15 +6,18 @@ swagger documents, header values), so a request does no settings lookups.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
+from types import ModuleType
 from typing import Any
 
 from flask import Flask, Request, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.local import LocalProxy
 from werkzeug.wsgi import get_content_length
 
 from . import events
@@ -62,6 +65,29 @@ class _RequestState:
         self.logged: Request | None = None  # set by the views whose requests are logged
 
 
+def _uses_flask(script: UserScript) -> bool:
+    """Whether score.py (or its driver module) refers to Flask: the module, a request/g/
+    current_app proxy, or anything defined by Flask (jsonify, Response...). Such a run()
+    may expect a Flask request context around it."""
+    namespaces = [vars(script.module)]
+    run_globals = getattr(inspect.unwrap(script.run), "__globals__", None)
+    if isinstance(run_globals, dict):
+        namespaces.append(run_globals)
+    for namespace in namespaces:
+        for value in list(namespace.values()):
+            if isinstance(value, LocalProxy):
+                return True
+            if isinstance(value, ModuleType):
+                name = value.__name__
+            else:
+                name = getattr(value, "__module__", None) or ""
+                if not isinstance(name, str):
+                    continue
+            if name == "flask" or name.startswith("flask.") or name == "flask_cors" or name.startswith("flask_cors."):
+                return True
+    return False
+
+
 def _current_state() -> _RequestState:
     state: _RequestState = request.environ[_STATE]
     return state
@@ -84,6 +110,11 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
     run_failures = {"pending": False}
     flask_app = app.wsgi_app
     perf_counter = time.perf_counter
+    request_class = app.request_class
+    # POST/GET /score can skip Flask's request context, routing and hooks: nothing of Flask
+    # is needed to answer them unless run() gets the request (@rawhttp), an extension
+    # hooks every request (CORS), or the user's code uses Flask itself.
+    direct = script.mode != "raw" and not settings.cors_origins and not _uses_flask(script)
 
     def request_ids(environ: dict[str, Any]) -> _RequestState:
         state = _RequestState(perf_counter())
@@ -138,6 +169,22 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
                 logger.info(f"{req.method} {path} {status[:3]} {elapsed_ms:.3f}ms {length}")
             return start_response(status, headers, exc_info)
 
+        if (
+            direct
+            and environ.get("PATH_INFO") == "/score"
+            and environ.get("REQUEST_METHOD") in ("POST", "GET")
+            and state.reject is None
+            and "HTTP_TRANSFER_ENCODING" not in environ
+        ):
+            req = request_class(environ)
+            state.logged = req
+            try:
+                response = score_response(req, state)
+            except HTTPException as ex:
+                response = http_error(ex)
+            except Exception as ex:
+                response = unexpected_error(ex)
+            return response(environ, respond)  # type: ignore[no-any-return]
         return flask_app(environ, respond)  # type: ignore[no-any-return]
 
     app.wsgi_app = serve  # type: ignore[method-assign]
@@ -168,6 +215,10 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         state: _RequestState = req.environ[_STATE]
         state.logged = req
+        return score_response(req, state)
+
+    def score_response(req: Request, state: _RequestState) -> Response:
+        """What /score answers (the view, and the direct path that skips Flask)."""
         try:
             kwargs = parse(req)
         except UnsupportedMethod as ex:
