@@ -126,6 +126,9 @@ class Daemon(LanguageServer):
                 "name": f"azmlinfsrv worker {pid}",
                 "connect": {"host": "127.0.0.1", "port": port},
                 "justMyCode": True,
+                # The server's own frames stay out of stepping even when it is installed
+                # editable (justMyCode alone only skips site-packages).
+                "rules": [{"module": "azmlinfsrv", "include": False}],
                 "workerPid": pid,
                 **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
             }
