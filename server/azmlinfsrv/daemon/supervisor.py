@@ -31,6 +31,7 @@ logger = logging.getLogger("azmlinfsrv.daemon")
 
 STOP_GRACE_SECONDS = 5.0
 EVENT_POLL_SECONDS = 0.05
+DEBUG_SCORING_TIMEOUT_MS = 7 * 24 * 3600 * 1000  # a week: nobody's breakpoint pause is longer
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,10 @@ class Supervisor:
         env.update({EVENTS_ENV: events_path, PARENT_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"})
         if request.debug:
             env[DEBUG_LISTEN_ENV] = "0"
-            env["WORKER_TIMEOUT"] = "0"  # a worker paused at a breakpoint must not be killed
+            # A worker paused at a breakpoint must be neither killed nor timed out.
+            env["WORKER_TIMEOUT"] = "0"
+            if "SCORING_TIMEOUT_MS" not in request.env:
+                env["SCORING_TIMEOUT_MS"] = str(DEBUG_SCORING_TIMEOUT_MS)
         argv = [sys.executable, "-m", "azmlinfsrv", "--entry_script", request.entry_script]
         argv += ["--port", str(self.port), "--host", "127.0.0.1", "--worker_count", str(request.worker_count)]
         if request.model_dir:
