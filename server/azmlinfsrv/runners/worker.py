@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import selectors
 import socket
 import ssl
@@ -36,8 +37,61 @@ from gunicorn import http, util
 from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
+from ..settings import DEFAULT_SCORING_TIMEOUT_MS
+from .guard import WorkerSide
+
 _PIPE = object()  # selector data of the worker's wake-up pipe
 _NOTIFY_INTERVAL_MAX = 1.0  # seconds between heartbeats to the arbiter, at most
+
+
+class _Poller:
+    """Readiness of the listeners, the wake-up pipe and idle connections; ``select``
+    returns the data registered with each ready file.
+
+    On Linux the listeners are registered with EPOLLEXCLUSIVE: a new connection wakes one
+    worker that is waiting, not all of them, and not one that is busy serving. So workers
+    do not all race for every connection (which costs a sync-like server its scaling), and
+    a burst of keep-alive connections spreads over the idle workers instead of landing on
+    whichever woke first. Elsewhere: the selectors module, without that refinement.
+    """
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll() if hasattr(select, "epoll") and hasattr(select, "EPOLLEXCLUSIVE") else None
+        self._selector = selectors.DefaultSelector() if self._epoll is None else None
+        self._data: dict[int, Any] = {}
+
+    def register(self, fileobj: Any, data: Any, exclusive: bool = False) -> None:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        if self._epoll is not None:
+            self._epoll.register(fd, select.EPOLLIN | (select.EPOLLEXCLUSIVE if exclusive else 0))
+        else:
+            assert self._selector is not None
+            self._selector.register(fd, selectors.EVENT_READ)
+        self._data[fd] = data
+
+    def unregister(self, fileobj: Any) -> None:
+        fd = fileobj if isinstance(fileobj, int) else fileobj.fileno()
+        if self._data.pop(fd, None) is None:
+            return
+        if self._epoll is not None:
+            self._epoll.unregister(fd)
+        else:
+            assert self._selector is not None
+            self._selector.unregister(fd)
+
+    def select(self, timeout: float) -> list[Any]:
+        if self._epoll is not None:
+            ready = [fd for fd, _ in self._epoll.poll(timeout, max(len(self._data), 1))]
+        else:
+            assert self._selector is not None
+            ready = [key.fd for key, _ in self._selector.select(timeout)]
+        return [self._data[fd] for fd in ready if fd in self._data]
+
+    def close(self) -> None:
+        if self._epoll is not None:
+            self._epoll.close()
+        if self._selector is not None:
+            self._selector.close()
 
 
 class _Connection:
@@ -146,13 +200,16 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             listener.setblocking(False)
         self._connections: dict[int, _Connection] = {}
         self._listener_names = {listener: listener.getsockname() for listener in self.sockets}
-        self._selector = selectors.DefaultSelector()
+        self._poller = _Poller()
         for listener in self.sockets:
-            self._selector.register(listener, selectors.EVENT_READ, None)
-        self._selector.register(self.PIPE[0], selectors.EVENT_READ, _PIPE)
+            self._poller.register(listener, listener, exclusive=True)
+        self._poller.register(self.PIPE[0], _PIPE)
         self._http_cfg = _SettledConfig(self.cfg)
         self._keepalive = float(self.cfg.keepalive or 0)
         self._max_connections = max(int(self.cfg.worker_connections or 1), 1)
+        settings = getattr(getattr(self.app, "options", None), "settings", None)
+        self._scoring_timeout_ms = getattr(settings, "scoring_timeout_ms", DEFAULT_SCORING_TIMEOUT_MS)
+        self._guarded = WorkerSide.active()
         interval = min(_NOTIFY_INTERVAL_MAX, (self.timeout or 1) / 20)
         ready: deque[_Connection] = deque()
         next_notify = next_sweep = 0.0
@@ -168,20 +225,20 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                     self._close_idle(now)
                     next_sweep = now + 0.5
                 try:
-                    events = self._selector.select(0 if ready else min(interval, 0.5))
+                    events = self._poller.select(0 if ready else min(interval, 0.5))
                 except InterruptedError:
                     continue
-                for key, _ in events:
-                    data = key.data
-                    if data is None:
-                        self._accept(key.fileobj, ready)  # type: ignore[arg-type]
+                for data in events:
+                    if isinstance(data, _Connection):
+                        if data not in ready:
+                            ready.append(data)
                     elif data is _PIPE:
                         try:
                             os.read(self.PIPE[0], 4096)
                         except OSError:
                             pass
-                    elif data not in ready:
-                        ready.append(data)
+                    else:  # a listener
+                        self._accept(data, ready)
                 # one request per ready connection, in turn (once the worker is told to
                 # stop, those requests are still answered, with Connection: close)
                 for _ in range(len(ready)):
@@ -193,13 +250,13 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                             self._wait_for(conn)
             # Stopping: a request that has already arrived on an idle connection is answered
             # (closing), rather than dropped with the connection.
-            for key, _ in self._selector.select(0):
-                if isinstance(key.data, _Connection):
-                    self._serve(key.data)
+            for data in self._poller.select(0):
+                if isinstance(data, _Connection):
+                    self._serve(data)
         finally:
             for conn in list(self._connections.values()):
                 self._close(conn)
-            self._selector.close()
+            self._poller.close()
 
     # ------------------------------------------------------------ connections
 
@@ -218,6 +275,8 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             client, addr, self._listener_names[listener], http.RequestParser(self._http_cfg, client, addr)
         )
         self._connections[client.fileno()] = conn
+        if self._guarded:
+            WorkerSide.connection_opened(client)
         try:
             client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
@@ -229,7 +288,7 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
 
     def _wait_for(self, conn: _Connection) -> None:
         if not conn.registered:
-            self._selector.register(conn.sock, selectors.EVENT_READ, conn)
+            self._poller.register(conn.sock, conn)
             conn.registered = True
 
     def _close(self, conn: _Connection, graceful: bool = False) -> None:
@@ -237,8 +296,15 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             return
         if conn.registered:
             try:
-                self._selector.unregister(conn.sock)
-            except (KeyError, ValueError):
+                self._poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+        if self._guarded:
+            # The arbiter holds a copy of the socket (runners/guard.py): the client must
+            # see the close now, not when that copy goes.
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR if not graceful else socket.SHUT_WR)
+            except OSError:
                 pass
         if graceful and hasattr(util, "close_graceful"):
             util.close_graceful(conn.sock)
@@ -301,7 +367,11 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                 self.alive = False
             if not self._keepalive or len(self._connections) > self._max_connections:
                 resp.force_close()
+            if self._guarded:
+                WorkerSide.request_started(self._scoring_timeout_ms)
             respiter = self.wsgi(environ, resp.start_response)
+            if self._guarded:
+                WorkerSide.response_started()  # past this point a crash cannot be answered cleanly
             held = None
             try:
                 if not self.alive or not _body_consumed(req):
@@ -333,6 +403,8 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                 raise StopIteration() from None
             raise
         finally:
+            if self._guarded:
+                WorkerSide.request_finished()
             try:
                 self._http_cfg.post_request(self, req, environ, resp)
             except Exception:
