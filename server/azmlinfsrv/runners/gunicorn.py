@@ -24,6 +24,7 @@ from .. import events, logs
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..reload import Watcher, watch_roots
 from . import RunOptions
+from .guard import Guardian
 
 logger = logging.getLogger("azmlinfsrv")
 
@@ -160,6 +161,7 @@ class _Application(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: RunOptions) -> None:
         self.options = options
         self.pipe = _ReadyPipe() if options.reload else None
+        self.guardian = Guardian()
         super().__init__()
 
     def load_config(self) -> None:
@@ -181,6 +183,10 @@ class _Application(BaseApplication):  # type: ignore[misc]
             # gunicorn ≥ 24 opens a control socket at a fixed per-user path, which several
             # servers on one machine would fight over; we do not use it.
             "control_socket_disable": True,
+            # Answer for workers that die or hang inside run() (runners/guard.py).
+            "pre_fork": self.guardian.pre_fork,
+            "post_fork": self.guardian.post_fork,
+            "child_exit": self.guardian.child_exit,
         }.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
