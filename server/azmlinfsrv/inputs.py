@@ -43,7 +43,7 @@ class UnsupportedMethod(InputError):
 def _json_or_text(value: str) -> Any:
     try:
         return json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
         return value
 
 
@@ -92,6 +92,8 @@ def _schema(params: list[inspect.Parameter]) -> Parser:
                 if data:
                     raise BadInput(f"POST body could not be decoded as JSON: {ex}") from None
                 raise BadInput("POST body is empty. Expecting a JSON dictionary.") from None
+            except RecursionError:
+                raise BadInput("POST body could not be decoded as JSON: it is nested too deeply") from None
             if not isinstance(body, dict):
                 raise BadInput("POST body should be a JSON dictionary.")
             return extract(body)

@@ -267,7 +267,7 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
         else:
             try:
                 response = json_response(output, exec_ms=elapsed_ms)
-            except (TypeError, ValueError) as ex:
+            except (TypeError, ValueError, RecursionError) as ex:
                 logger.error(f"run() returned a value that cannot be encoded as JSON: {type(ex).__name__}: {ex}")
                 return error_response(500, RUN_FAILED_MESSAGE, run_function_failed=True)
         if run_failures["pending"]:
