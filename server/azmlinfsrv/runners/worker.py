@@ -42,6 +42,7 @@ from .guard import WorkerSide
 
 _PIPE = object()  # selector data of the worker's wake-up pipe
 _NOTIFY_INTERVAL_MAX = 1.0  # seconds between heartbeats to the arbiter, at most
+_FRESH_SECONDS = 0.05  # how long an accepted connection without a request keeps us from accepting
 
 
 class _Poller:
@@ -201,8 +202,9 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         self._connections: dict[int, _Connection] = {}
         self._listener_names = {listener: listener.getsockname() for listener in self.sockets}
         self._poller = _Poller()
-        for listener in self.sockets:
-            self._poller.register(listener, listener, exclusive=True)
+        self._listening = False
+        self._fresh: dict[_Connection, float] = {}  # accepted, no request yet -> until when it counts
+        self._listen(True)
         self._poller.register(self.PIPE[0], _PIPE)
         self._http_cfg = _SettledConfig(self.cfg)
         self._keepalive = float(self.cfg.keepalive or 0)
@@ -225,7 +227,8 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                     self._close_idle(now)
                     next_sweep = now + 0.5
                 try:
-                    events = self._poller.select(0 if ready else min(interval, 0.5))
+                    timeout = 0 if ready else _FRESH_SECONDS if self._fresh else min(interval, 0.5)
+                    events = self._poller.select(timeout)
                 except InterruptedError:
                     continue
                 for data in events:
@@ -243,11 +246,14 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                 # stop, those requests are still answered, with Connection: close)
                 for _ in range(len(ready)):
                     conn = ready.popleft()
+                    self._fresh.pop(conn, None)
                     if self._serve(conn):
                         if conn.buffered():
                             ready.append(conn)
                         else:
                             self._wait_for(conn)
+                if self._fresh or not self._listening:
+                    self._unfresh(time.monotonic())
             # Stopping: a request that has already arrived on an idle connection is answered
             # (closing), rather than dropped with the connection.
             for data in self._poller.select(0):
@@ -281,10 +287,33 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
             self._wait_for(conn)  # no request yet: the selector tells when there is
+            self._fresh[conn] = time.monotonic() + _FRESH_SECONDS
+            self._listen(False)
             return
         except OSError:
             pass
         ready.append(conn)  # a request (or EOF, or an error) to handle now
+
+    def _listen(self, on: bool) -> None:
+        """Poll the listeners or not. A worker that has just accepted a connection whose
+        request has not arrived yet leaves the next connections to the other workers for a
+        moment: clients that open several connections at once (a load balancer, a pool)
+        get them spread over the workers rather than all on the first that woke."""
+        if on == self._listening:
+            return
+        for listener in self.sockets:
+            if on:
+                self._poller.register(listener, listener, exclusive=True)
+            else:
+                self._poller.unregister(listener)
+        self._listening = on
+
+    def _unfresh(self, now: float) -> None:
+        for conn, until in list(self._fresh.items()):
+            if until <= now:
+                del self._fresh[conn]
+        if not self._fresh:
+            self._listen(True)
 
     def _wait_for(self, conn: _Connection) -> None:
         if not conn.registered:
@@ -292,6 +321,7 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             conn.registered = True
 
     def _close(self, conn: _Connection, graceful: bool = False) -> None:
+        self._fresh.pop(conn, None)
         if self._connections.pop(conn.sock.fileno(), None) is None:
             return
         if conn.registered:
