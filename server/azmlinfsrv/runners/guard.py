@@ -172,7 +172,11 @@ class WorkerSide:
     @classmethod
     def install(cls, channel: socket.socket, state: mmap.mmap) -> None:
         cls._channel, cls._state = channel, state
-        threading.Thread(target=cls._watch, name="azmlinfsrv-watchdog", daemon=True).start()
+        watchdog = threading.Thread(target=cls._watch, name="azmlinfsrv-watchdog", daemon=True)
+        # Not user code: debugpy neither traces it nor lists it beside the user's threads.
+        watchdog.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
+        watchdog.pydev_do_not_trace = True  # type: ignore[attr-defined]
+        watchdog.start()
 
     @classmethod
     def active(cls) -> bool:
