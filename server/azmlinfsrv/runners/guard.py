@@ -19,7 +19,6 @@ import json
 import logging
 import mmap
 import os
-import select
 import signal
 import socket
 import struct
@@ -33,6 +32,7 @@ IDLE, IN_RUN, ANSWERING, TIMED_OUT = 0, 1, 2, 3
 CRASH_MESSAGE = "The worker running score.py died while handling this request."
 WATCHDOG_GRACE_SECONDS = 1.0
 WATCHDOG_POLL_SECONDS = 0.25
+DRAIN_SECONDS = 0.02
 _OPENED = b"O"
 _INT_SIZE = struct.calcsize("i")
 
@@ -87,7 +87,6 @@ class Guardian:
     def __init__(self) -> None:
         self._slots: dict[int, _Slot] = {}  # by worker age (known before the fork)
         self._lock = threading.Lock()
-        self._wake_r, self._wake_w = os.pipe()
         self._reader: threading.Thread | None = None
 
     # -- gunicorn hooks ----------------------------------------------------------------------
@@ -97,9 +96,8 @@ class Guardian:
             self._slots[worker.age] = slot
         worker.azmlinfsrv_guard = slot
         if self._reader is None:
-            self._reader = threading.Thread(target=self._read, name="azmlinfsrv-guard", daemon=True)
+            self._reader = threading.Thread(target=self._drain, name="azmlinfsrv-guard", daemon=True)
             self._reader.start()
-        os.write(self._wake_w, b".")  # the reader now has one more channel to watch
 
     def post_fork(self, arbiter: Any, worker: Any) -> None:
         """In the new worker: keep only its own end; drop the arbiter's copies of other
@@ -113,8 +111,6 @@ class Guardian:
                 slot.channel.close()
                 slot.worker_end.close()
         own.channel.close()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
         WorkerSide.install(own.worker_end, own.state)
 
     def child_exit(self, arbiter: Any, worker: Any) -> None:
@@ -143,21 +139,15 @@ class Guardian:
         slot.close()
 
     # -- the reader thread -------------------------------------------------------------------
-    def _read(self) -> None:
+    def _drain(self) -> None:
+        """Take the workers' messages in batches, not one wake-up per connection: that would
+        cost the arbiter CPU time that the workers need. A dying worker's messages are taken
+        by child_exit itself before it decides."""
         while True:
+            time.sleep(DRAIN_SECONDS)
             with self._lock:
-                slots = {slot.channel.fileno(): slot for slot in self._slots.values() if slot.channel.fileno() >= 0}
-            try:
-                readable, _, _ = select.select([self._wake_r, *slots], [], [])
-            except (OSError, ValueError):
-                continue  # a channel closed under us: look again
-            for fd in readable:
-                if fd == self._wake_r:
-                    os.read(self._wake_r, 512)
-                    continue
-                with self._lock:
-                    if fd in slots and slots[fd] in self._slots.values():
-                        slots[fd].take_messages()
+                for slot in self._slots.values():
+                    slot.take_messages()
 
 
 class WorkerSide:
@@ -185,7 +175,15 @@ class WorkerSide:
     @classmethod
     def connection_opened(cls, sock: socket.socket) -> None:
         if cls._channel is not None:
-            socket.send_fds(cls._channel, [_OPENED], [sock.fileno()])
+            try:
+                # (socket.send_fds ignores its flags before Python 3.12: sendmsg directly.)
+                cls._channel.sendmsg(
+                    [_OPENED],
+                    [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", sock.fileno()))],
+                    socket.MSG_DONTWAIT,
+                )
+            except OSError:
+                pass  # the arbiter is behind: this connection goes unguarded rather than wait
 
     @classmethod
     def request_started(cls, timeout_ms: int) -> None:
