@@ -11,7 +11,7 @@ PORT ?= 5001
 EXAMPLE ?= examples/hello
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: run install test lint test-server test-daemon test-reliability soak \
+.PHONY: run install test lint test-server test-daemon test-reliability soak bench \
         extension lint-extension test-extension test-webview vsix test-e2e clean
 
 $(STAMP): pyproject.toml
@@ -44,6 +44,10 @@ test-daemon: $(STAMP)
 
 test-reliability: $(STAMP)
 	$(PYTEST) tests/reliability
+
+# Performance against the reference and a bare-gunicorn ceiling: writes docs/benchmarks.md.
+bench: $(STAMP)
+	bash bench/run.sh
 
 # A longer soak than the 10 s one in test-reliability (loopback only, stops by itself).
 soak: $(STAMP)
