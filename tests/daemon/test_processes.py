@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -14,70 +11,27 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ..server._support import ServerFactory, clean_env, wait_until
+from ..server._support import ServerFactory, wait_until
 from .conftest import execute
+from .stdio import StdioDaemon
 
 GOOD = "import os\n\ndef init():\n    pass\n\ndef run(data):\n    return os.getpid()\n"
-
-
-def _frame(message: dict) -> bytes:
-    body = json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
-
-
-def _read_message(stream) -> dict:  # type: ignore[no-untyped-def]
-    length = 0
-    while True:
-        line = stream.readline()
-        if not line:
-            raise EOFError("the daemon closed its stdout")
-        if line in (b"\r\n", b"\n"):
-            break
-        name, _, value = line.decode().partition(":")
-        if name.lower() == "content-length":
-            length = int(value)
-    return json.loads(stream.read(length))
-
-
-def _call(daemon: subprocess.Popen, seq: int, method: str, params: dict) -> dict:
-    """A blocking JSON-RPC call over the daemon's stdio, skipping notifications."""
-    assert daemon.stdin and daemon.stdout
-    daemon.stdin.write(_frame({"jsonrpc": "2.0", "id": seq, "method": method, "params": params}))
-    daemon.stdin.flush()
-    while True:
-        message = _read_message(daemon.stdout)
-        if message.get("id") == seq:
-            return message
 
 
 def test_sigkill_of_the_daemon_leaves_no_server_behind(tmp_path: Path) -> None:
     score = tmp_path / "score.py"
     score.write_text(GOOD)
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "azmlinfsrv.daemon"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=clean_env(),
-        start_new_session=True,
-    )
+    daemon = StdioDaemon()
     tree: list[psutil.Process] = []
     try:
-        _call(daemon, 1, "initialize", {"capabilities": {}, "processId": os.getpid()})
-        daemon.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))  # type: ignore[union-attr]
-        status = _call(
-            daemon,
-            2,
-            "workspace/executeCommand",
-            {"command": "azmlinfsrv.daemon.startServer", "arguments": [{"entryScript": str(score), "workerCount": 2}]},
-        )["result"]
+        status = daemon.command("azmlinfsrv.daemon.startServer", {"entryScript": str(score), "workerCount": 2})
         assert status["state"] == "running"
         server = psutil.Process(status["pid"])
         tree = [server, *server.children(recursive=True)]
         assert len(tree) >= 3
 
-        daemon.send_signal(signal.SIGKILL)
-        daemon.wait(10)
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait(10)
         killed_at = time.monotonic()
 
         def all_gone() -> bool:
@@ -86,9 +40,7 @@ def test_sigkill_of_the_daemon_leaves_no_server_behind(tmp_path: Path) -> None:
         wait_until(all_gone, 5.0, "every azmlinfsrv process of the daemon to exit")
         assert time.monotonic() - killed_at <= 5.0
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait(10)
+        daemon.stop()
         for process in tree:
             try:
                 process.kill()

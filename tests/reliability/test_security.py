@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import psutil
 import pytest
 
-from ..server._support import ServerFactory, clean_env, wait_until
+from ..server._support import ServerFactory, wait_until
 
 pytestmark = pytest.mark.ours
 
@@ -115,32 +114,15 @@ def test_debug_listener_binds_loopback_even_when_the_server_listens_everywhere(
 
 def test_daemon_started_server_listens_on_loopback_only(tmp_path: Path) -> None:
     """The daemon's server: checked through the same real daemon the editor uses."""
-    import subprocess
-
-    from ..daemon.test_processes import _call, _frame
+    from ..daemon.stdio import StdioDaemon
 
     score = tmp_path / "score.py"
     score.write_text("def init():\n    pass\n\ndef run(data):\n    return data\n")
-    daemon = subprocess.Popen(
-        [sys.executable, "-m", "azmlinfsrv.daemon"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        env=clean_env(),
-        start_new_session=True,
-    )
+    daemon = StdioDaemon()
     try:
-        _call(daemon, 1, "initialize", {"capabilities": {}, "processId": None})
-        daemon.stdin.write(_frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))  # type: ignore[union-attr]
-        status = _call(
-            daemon,
-            2,
-            "workspace/executeCommand",
-            {"command": "azmlinfsrv.daemon.startServer", "arguments": [{"entryScript": str(score)}]},
-        )["result"]
+        status = daemon.command("azmlinfsrv.daemon.startServer", {"entryScript": str(score)})
         assert status["state"] == "running"
         assert listening_addresses(tree(status["pid"])) == {("127.0.0.1", status["port"])}
-        _call(daemon, 3, "workspace/executeCommand", {"command": "azmlinfsrv.daemon.stopServer", "arguments": [{}]})
+        daemon.command("azmlinfsrv.daemon.stopServer")
     finally:
-        daemon.kill()
-        daemon.wait(10)
+        daemon.stop()

@@ -68,14 +68,16 @@ class _Slot:
                 return
             for level, kind, data in ancillary:
                 if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS and len(data) >= _INT_SIZE:
-                    if self.held is not None:
-                        os.close(self.held)
+                    self.drop_held()
                     self.held = struct.unpack_from("i", data)[0]
 
-    def close(self) -> None:
+    def drop_held(self) -> None:
         if self.held is not None:
             os.close(self.held)
             self.held = None
+
+    def close(self) -> None:
+        self.drop_held()
         self.channel.close()
         self.worker_end.close()
         self.state.close()
@@ -105,9 +107,7 @@ class Guardian:
         own: _Slot = worker.azmlinfsrv_guard
         for slot in self._slots.values():
             if slot is not own:
-                if slot.held is not None:
-                    os.close(slot.held)
-                    slot.held = None
+                slot.drop_held()
                 slot.channel.close()
                 slot.worker_end.close()
         own.channel.close()
