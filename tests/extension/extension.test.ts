@@ -8,19 +8,10 @@ import { activate, deactivate } from '../../extension/src/extension';
 import { OWN_DEBUG_TYPE } from '../../extension/src/debug';
 import * as fake from './fake/vscode';
 import { LanguageClient } from './fake/languageclient';
+import { Memento } from './fake/memento';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
-
-class Memento {
-  data = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    return this.data.get(k) as T | undefined;
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    this.data.set(k, v);
-  }
-}
 
 const until = async (cond: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;

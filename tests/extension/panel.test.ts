@@ -9,6 +9,7 @@ import * as fake from './fake/vscode';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { Memento } from './fake/memento';
 
 describe('panel HTML', () => {
   const html = renderPanelHtml({ cspSource: 'https://x.vscode-cdn.net', nonce: 'abc123', scriptUri: 'https://x.vscode-cdn.net/media/request.js', styleUri: 'https://x.vscode-cdn.net/media/request.css' });
@@ -48,16 +49,6 @@ describe('CodeLens', () => {
     assert.equal(new ScoreCodeLensProvider(() => false).provideCodeLenses(doc('/w/score.py', 'def run(x):\n    pass\n')).length, 0);
   });
 });
-
-class Memento {
-  data = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    return this.data.get(k) as T | undefined;
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    this.data.set(k, v);
-  }
-}
 
 describe('Send Sample Request panel (extension side)', () => {
   let ws: string;

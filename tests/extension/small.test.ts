@@ -6,6 +6,7 @@ import { parseHeaders, formatHeaders } from '../../extension/src/panelMessages';
 import { expandPath } from '../../extension/src/config';
 import * as os from 'os';
 import * as path from 'path';
+import { Memento } from './fake/memento';
 
 describe('status formatting', () => {
   it('shows each state as the issue describes', () => {
@@ -46,16 +47,6 @@ describe('Copy as curl', () => {
     assert.equal(joinUrl('http://h:1', ''), 'http://h:1/');
   });
 });
-
-class Memento {
-  data = new Map<string, unknown>();
-  get<T>(k: string): T | undefined {
-    return this.data.get(k) as T | undefined;
-  }
-  async update(k: string, v: unknown): Promise<void> {
-    this.data.set(k, v);
-  }
-}
 
 describe('request history', () => {
   const entry = (body: string, extra: Partial<HistoryEntry> = {}): HistoryEntry => ({ method: 'POST', path: '/score', headers: { 'Content-Type': 'application/json' }, body, time: '2024-01-01T10:00:00Z', ...extra });
