@@ -12,7 +12,6 @@ import itertools
 import logging
 import os
 import sys
-import traceback
 from collections.abc import Iterator
 from typing import Any
 
@@ -49,14 +48,6 @@ def walk(path: str, depth: int = 0) -> Iterator[str]:
         yield f"{indent}{name}"
 
 
-def _format_user_traceback(ex: BaseException) -> str:
-    frames = script.user_frames_only(traceback.extract_tb(ex.__traceback__))
-    lines = ["Traceback (most recent call last):\n"] if frames else []
-    lines += traceback.format_list(frames)
-    lines += traceback.format_exception_only(type(ex), ex)
-    return "".join(lines).rstrip()
-
-
 def _add_sys_paths(settings: Settings) -> None:
     paths = [settings.app_root]
     if settings.source_dir:
@@ -84,7 +75,8 @@ def load_script(settings: Settings) -> script.UserScript:
             logger.error(f"FileNotFoundError: {ex}")
         else:
             logger.error(
-                "Failed to import user script because it raised an unhandled exception\n" + _format_user_traceback(ex)
+                "Failed to import user script because it raised an unhandled exception\n"
+                + script.format_user_traceback(ex)
             )
         events.emit("import_failed", exception=events.describe_exception(ex))
         raise StartupFailure(str(ex)) from ex
@@ -107,7 +99,7 @@ def call_init(user: script.UserScript, settings: Settings) -> None:
         if isinstance(ex, KeyboardInterrupt):
             raise
         logger.error("User's init function failed")
-        logger.error(f"Encountered Exception {_format_user_traceback(ex)}")
+        logger.error(f"Encountered Exception {script.format_user_traceback(ex)}")
         events.emit("init_failed", exception=events.describe_exception(ex))
         model_dir = settings.model_dir
         if model_dir and os.path.exists(model_dir):

@@ -23,7 +23,7 @@ from werkzeug.wsgi import get_content_length
 from . import events
 from .inputs import InputError, UnsupportedMethod, parser_for
 from .responses import INTERNAL_ERROR_MESSAGE, RUN_FAILED_MESSAGE, error_response, json_response
-from .script import UserScript, user_frames_only
+from .script import UserScript, format_user_traceback
 from .settings import Settings
 from .swagger import Swagger, SwaggerNotFound
 from .timeouts import ScoringTimeout, call_with_deadline
@@ -33,16 +33,6 @@ logger = logging.getLogger("azmlinfsrv")
 HEADER_LIMIT = 100
 REQUEST_ID_TOO_LONG = f"x-request-id must not exceed {HEADER_LIMIT} characters"
 CLIENT_ID_TOO_LONG = f"x-ms-request-id and x-ms-client-request-id must not exceed {HEADER_LIMIT} characters"
-
-
-def _log_user_exception(prefix: str) -> None:
-    """Log the current exception with the frames of the user's code (not ours)."""
-    import sys
-
-    exc_type, exc, tb = sys.exc_info()
-    frames = user_frames_only(traceback.extract_tb(tb))
-    text = "".join(traceback.format_list(frames)) + "".join(traceback.format_exception_only(exc_type, exc))
-    logger.error(f"{prefix}Traceback (most recent call last):\n{text.rstrip()}")
 
 
 _STATE = "azmlinfsrv.request"  # the environ key of a request's _RequestState
@@ -235,8 +225,8 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
         started = perf_counter()
         try:
             output = call_with_deadline(lambda: script.call_run(kwargs, lambda: dict(req.headers)), timeout_ms)
-        except ScoringTimeout:
-            _log_user_exception(f"Scoring timeout after {timeout_ms} ms. ")
+        except ScoringTimeout as ex:
+            logger.error(f"Scoring timeout after {timeout_ms} ms. {format_user_traceback(ex)}")
             events.emit(
                 "run_failed",
                 requestId=state.request_id,
@@ -251,7 +241,7 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
         except RequestEntityTooLarge:
             return error_response(413, too_large)
         except Exception as ex:
-            _log_user_exception("Encountered Exception: ")
+            logger.error(f"Encountered Exception: {format_user_traceback(ex)}")
             if events.enabled():
                 events.emit("run_failed", requestId=state.request_id, exception=events.describe_exception(ex))
             run_failures["pending"] = True

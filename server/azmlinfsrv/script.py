@@ -14,6 +14,7 @@ import inspect
 import logging
 import os
 import sys
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
@@ -309,6 +310,16 @@ def analyze(module: ModuleType) -> UserScript:
         inputs=inputs,
         wants_headers=wants_headers,
     )
+
+
+def format_user_traceback(ex: BaseException) -> str:
+    """The traceback of ``ex`` as users read it: from their first frame on, without the
+    server's own frames or the import machinery's above it."""
+    frames = user_frames_only(traceback.extract_tb(ex.__traceback__))
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(ex), ex)
+    return "".join(lines).rstrip()
 
 
 def user_frames_only(frames: Iterable[Any], ours: str = os.path.dirname(__file__)) -> list[Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
-from pygls.uris import to_fs_path
+from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from . import diagnostics, processes, requests
@@ -175,8 +175,6 @@ class Daemon(LanguageServer):
 
 
 def _uri(path: str) -> str:
-    from pygls.uris import from_fs_path
-
     return from_fs_path(path) or path
 
 

@@ -26,6 +26,7 @@ import psutil
 from ..debugging import LISTEN_ENV as DEBUG_LISTEN_ENV
 from ..events import ENV_VAR as EVENTS_ENV
 from ..supervision import ENV_VAR as PARENT_ENV
+from .diagnostics import deepest_user_frame
 
 logger = logging.getLogger("azmlinfsrv.daemon")
 
@@ -318,8 +319,6 @@ class Supervisor:
 
 
 def _deepest_location(exception: dict[str, Any], request: StartRequest | None) -> dict[str, Any] | None:
-    from .diagnostics import deepest_user_frame
-
     if request is None:
         return None
     frame = deepest_user_frame(exception.get("frames") or [], os.path.dirname(request.entry_script))
