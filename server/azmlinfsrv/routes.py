@@ -22,6 +22,7 @@ from werkzeug.wsgi import get_content_length
 
 from . import events
 from .inputs import InputError, UnsupportedMethod, parser_for
+from .logs import log_fast
 from .responses import INTERNAL_ERROR_MESSAGE, RUN_FAILED_MESSAGE, error_response, json_response
 from .script import UserScript, format_user_traceback
 from .settings import Settings
@@ -156,7 +157,7 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
                 if req.query_string:
                     path += "?" + req.query_string.decode("utf-8", "replace")
                 length = next((value for name, value in headers if name.lower() == "content-length"), "N/A")
-                logger.info(f"{req.method} {path} {status[:3]} {elapsed_ms:.3f}ms {length}")
+                log_fast(logger, logging.INFO, f"{req.method} {path} {status[:3]} {elapsed_ms:.3f}ms {length}")
             return start_response(status, headers, exc_info)
 
         if (
