@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
+import sys
 import time
 import traceback
 import uuid
@@ -56,11 +58,23 @@ class _RequestState:
         self.logged: Request | None = None  # set by the views whose requests are logged
 
 
-def _uses_flask(script: UserScript) -> bool:
-    """Whether score.py (or its driver module) refers to Flask: the module, a request/g/
-    current_app proxy, or anything defined by Flask (jsonify, Response...). Such a run()
-    may expect a Flask request context around it."""
-    namespaces = [vars(script.module)]
+def _user_modules(roots: list[str]) -> list[ModuleType]:
+    """Modules loaded from the user's folders (helpers score.py imported), not libraries."""
+    prefixes = tuple(os.path.join(os.path.abspath(root), "") for root in roots if root)
+    found = []
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and os.path.abspath(path).startswith(prefixes):
+            if not any(part in path for part in ("site-packages", "dist-packages")):
+                found.append(module)
+    return found
+
+
+def _uses_flask(script: UserScript, roots: list[str]) -> bool:
+    """Whether score.py, its driver module or a helper module of the user's refers to Flask:
+    the module, a request/g/current_app proxy, or anything defined by Flask (jsonify,
+    Response...). Such a run() may expect a Flask request context around it."""
+    namespaces = [vars(script.module), *(vars(m) for m in _user_modules(roots))]
     run_globals = getattr(inspect.unwrap(script.run), "__globals__", None)
     if isinstance(run_globals, dict):
         namespaces.append(run_globals)
@@ -77,6 +91,13 @@ def _uses_flask(script: UserScript) -> bool:
             if name == "flask" or name.startswith("flask.") or name == "flask_cors" or name.startswith("flask_cors."):
                 return True
     return False
+
+
+def _code_roots(settings: Settings, script: UserScript) -> list[str]:
+    roots = [os.path.dirname(script.path), settings.app_root]
+    if settings.source_dir:
+        roots.append(os.path.join(settings.app_root, settings.source_dir))
+    return roots
 
 
 def _current_state() -> _RequestState:
@@ -105,7 +126,9 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
     # POST/GET /score can skip Flask's request context, routing and hooks: nothing of Flask
     # is needed to answer them unless run() gets the request (@rawhttp), an extension
     # hooks every request (CORS), or the user's code uses Flask itself.
-    direct = script.mode != "raw" and not settings.cors_origins and not _uses_flask(script)
+    direct = (
+        script.mode != "raw" and not settings.cors_origins and not _uses_flask(script, _code_roots(settings, script))
+    )
 
     def request_ids(environ: dict[str, Any]) -> _RequestState:
         state = _RequestState(perf_counter())

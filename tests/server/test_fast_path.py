@@ -74,3 +74,14 @@ def test_run_that_uses_the_flask_module_gets_an_app_context(server):
     r = srv.post("/score", data=b"hi", headers={"Content-Type": "text/plain"})
     assert r.status_code == 200, r.text
     assert r.json() == {"got": "hi"}
+
+
+def test_run_that_reaches_flask_request_through_a_helper_module_gets_a_request_context(server):
+    # score.py itself never mentions Flask; its helper module does.
+    srv = server.start(
+        "import probe\n\ndef init():\n    pass\n\ndef run(data):\n    return probe.header()\n",
+        files={"probe.py": "from flask import request\n\n\ndef header():\n    return request.headers.get('X-Probe')\n"},
+    )
+    r = srv.post("/score", data=b"{}", headers={"X-Probe": "via-helper"})
+    assert r.status_code == 200, r.text
+    assert r.json() == "via-helper"
