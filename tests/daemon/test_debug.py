@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import psutil
 from pytest_lsp import LanguageClient
 
 from .conftest import execute, wait_for
@@ -70,3 +71,53 @@ async def test_breakpoints_in_init_and_run_hit(client: LanguageClient, project: 
         assert answer["body"] == '{"result": 12}'
     finally:
         await dap.close()
+
+
+async def test_stop_while_workers_wait_for_the_debugger(client: LanguageClient, project: Path) -> None:
+    score = project / "score.py"
+    score.write_text(SCORE)
+    start = asyncio.ensure_future(execute(client, START, {"entryScript": str(score), "debug": True}))
+    await wait_for(lambda: client.statuses and client.statuses[-1].get("debugConfigurations"), 60, "a waiting worker")
+    pid = client.statuses[-1]["pid"]
+    stopped = await asyncio.wait_for(execute(client, "azmlinfsrv.daemon.stopServer"), 15)
+    assert stopped["state"] == "stopped"
+    assert (await asyncio.wait_for(start, 15))["state"] == "stopped"
+    await wait_for(
+        lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+        10,
+        "the server gone",
+    )
+
+
+async def test_shutdown_while_a_debug_start_is_pending_answers_cleanly(tmp_path: Path) -> None:
+    """The editor closing while workers wait for the debugger: shutdown succeeds (pygls used to
+    fail it, cancelling the pending startServer) and that start answers "stopped"."""
+    import sys
+
+    from lsprotocol import types
+    from pytest_lsp import make_test_lsp_client
+
+    from ..server._support import clean_env
+
+    score = tmp_path / "score.py"
+    score.write_text(SCORE)
+    lsp = make_test_lsp_client()
+    await lsp.start_io(sys.executable, "-m", "azmlinfsrv.daemon", env=clean_env())
+    try:
+        await lsp.initialize_session(types.InitializeParams(capabilities=types.ClientCapabilities()))
+        start = asyncio.ensure_future(execute(lsp, START, {"entryScript": str(score), "debug": True}))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 60
+        while not (await execute(lsp, CONFIGS))["configurations"]:  # poll, bounded
+            assert loop.time() < deadline, "no worker waiting for the debugger within 60 s"
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(lsp.shutdown_session(), 15)
+        assert (await asyncio.wait_for(start, 15))["state"] == "stopped"
+    finally:
+        server = lsp._server  # the daemon process: killed if it does not exit by itself
+        try:
+            await asyncio.wait_for(lsp.stop(), 15)
+        except asyncio.TimeoutError:
+            if server is not None and server.returncode is None:
+                server.kill()
+            raise

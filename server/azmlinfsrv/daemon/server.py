@@ -240,6 +240,10 @@ def create() -> Daemon:
     @daemon.feature(types.SHUTDOWN)
     async def shutdown(ls: Daemon, params: None) -> None:
         await ls.supervisor.stop()
+        # A startServer still pending (e.g. waiting for a debugger) now settles: let it answer
+        # before pygls cancels what is left (cancelling it there breaks pygls' shutdown).
+        async with ls._start_lock:
+            pass
 
     @daemon.command(CMD_START)
     async def start_server(ls: Daemon, *args: Any) -> dict[str, Any]:

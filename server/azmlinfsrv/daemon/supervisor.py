@@ -202,8 +202,11 @@ class Supervisor:
         process = self.process
         if process is not None and process.returncode is None:
             self._stopping = True
+            # Graceful (in-flight requests finish), except when debugging: a worker waiting for
+            # the debugger or paused at a breakpoint only stops on gunicorn's quick shutdown.
+            debugging = self.request is not None and self.request.debug
             with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGTERM)
+                process.send_signal(signal.SIGINT if debugging else signal.SIGTERM)
             try:
                 await asyncio.wait_for(process.wait(), STOP_GRACE_SECONDS)
             except asyncio.TimeoutError:
