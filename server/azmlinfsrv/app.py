@@ -49,11 +49,8 @@ def walk(path: str, depth: int = 0) -> Iterator[str]:
 
 
 def _add_sys_paths(settings: Settings) -> None:
-    paths = [settings.app_root]
-    if settings.source_dir:
-        paths.append(os.path.join(settings.app_root, settings.source_dir))
-    for path in paths:
-        if path not in sys.path:
+    for path in (settings.app_root, settings.source_path):
+        if path is not None and path not in sys.path:
             sys.path.append(path)
 
 

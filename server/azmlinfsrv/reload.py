@@ -12,6 +12,8 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 
+from .settings import Settings
+
 logger = logging.getLogger("azmlinfsrv")
 
 SKIPPED_DIRS = {
@@ -80,12 +82,10 @@ class Watcher(threading.Thread):
         self._stopping.set()
 
 
-def watch_roots(entry_script: str | None, app_root: str, source_dir: str | None) -> list[str]:
-    roots = []
-    if entry_script:
-        roots.append(os.path.dirname(os.path.join(app_root, entry_script)))
-    else:
-        roots.append(app_root)
-    if source_dir:
-        roots.append(os.path.join(app_root, source_dir))
+def watch_roots(settings: Settings) -> list[str]:
+    """The entry script's folder (the app root without one) and the source directory."""
+    entry = settings.entry_script
+    roots = [os.path.dirname(os.path.join(settings.app_root, entry)) if entry else settings.app_root]
+    if settings.source_path:
+        roots.append(settings.source_path)
     return roots

@@ -9,7 +9,6 @@ from __future__ import annotations
 import inspect
 import logging
 import os
-import sys
 import time
 import traceback
 import uuid
@@ -26,7 +25,7 @@ from . import events
 from .inputs import InputError, UnsupportedMethod, parser_for
 from .logs import log_fast
 from .responses import INTERNAL_ERROR_MESSAGE, RUN_FAILED_MESSAGE, error_response, json_response
-from .script import UserScript, format_user_traceback
+from .script import UserScript, format_user_traceback, modules_under
 from .settings import Settings
 from .swagger import Swagger, SwaggerNotFound
 from .timeouts import ScoringTimeout, call_with_deadline
@@ -58,23 +57,11 @@ class _RequestState:
         self.logged: Request | None = None  # set by the views whose requests are logged
 
 
-def _user_modules(roots: list[str]) -> list[ModuleType]:
-    """Modules loaded from the user's folders (helpers score.py imported), not libraries."""
-    prefixes = tuple(os.path.join(os.path.abspath(root), "") for root in roots if root)
-    found = []
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if isinstance(path, str) and os.path.abspath(path).startswith(prefixes):
-            if not any(part in path for part in ("site-packages", "dist-packages")):
-                found.append(module)
-    return found
-
-
-def _uses_flask(script: UserScript, roots: list[str]) -> bool:
+def _uses_flask(script: UserScript, roots: list[str | None]) -> bool:
     """Whether score.py, its driver module or a helper module of the user's refers to Flask:
     the module, a request/g/current_app proxy, or anything defined by Flask (jsonify,
     Response...). Such a run() may expect a Flask request context around it."""
-    namespaces = [vars(script.module), *(vars(m) for m in _user_modules(roots))]
+    namespaces = [vars(script.module), *(vars(m) for _, m in modules_under(roots))]
     run_globals = getattr(inspect.unwrap(script.run), "__globals__", None)
     if isinstance(run_globals, dict):
         namespaces.append(run_globals)
@@ -93,11 +80,8 @@ def _uses_flask(script: UserScript, roots: list[str]) -> bool:
     return False
 
 
-def _code_roots(settings: Settings, script: UserScript) -> list[str]:
-    roots = [os.path.dirname(script.path), settings.app_root]
-    if settings.source_dir:
-        roots.append(os.path.join(settings.app_root, settings.source_dir))
-    return roots
+def _code_roots(settings: Settings, script: UserScript) -> list[str | None]:
+    return [os.path.dirname(script.path), settings.app_root, settings.source_path]
 
 
 def _current_state() -> _RequestState:

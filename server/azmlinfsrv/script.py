@@ -312,6 +312,19 @@ def analyze(module: ModuleType) -> UserScript:
     )
 
 
+def modules_under(roots: Iterable[str | None]) -> list[tuple[str, ModuleType]]:
+    """Loaded modules whose file is under one of ``roots``: the user's own code (score.py's
+    helpers), not libraries, even when a virtual environment lives inside those folders."""
+    prefixes = tuple(os.path.join(os.path.abspath(root), "") for root in roots if root)
+    found = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and os.path.abspath(path).startswith(prefixes):
+            if not any(part in path for part in ("site-packages", "dist-packages")):
+                found.append((name, module))
+    return found
+
+
 def format_user_traceback(ex: BaseException) -> str:
     """The traceback of ``ex`` as users read it: from their first frame on, without the
     server's own frames or the import machinery's above it."""

@@ -71,6 +71,11 @@ class Settings:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     extra_keys: list[str] = field(default_factory=list)
 
+    @property
+    def source_path(self) -> str | None:
+        """AZUREML_SOURCE_DIRECTORY as a path (it is relative to the app root)."""
+        return os.path.join(self.app_root, self.source_dir) if self.source_dir else None
+
 
 def find_config_file(env: dict[str, str]) -> str | None:
     """The config file named by AZUREML_CONFIG_FILE, else config.json in the app root or

@@ -117,3 +117,27 @@ def test_reload_on_edit_keeps_old_workers_on_broken_edit(server, tmp_path, worke
         start=seen,
     )
     assert third["pid"] not in (first["pid"], second["pid"])
+
+
+def test_waitress_reload_rebuilds_the_app_in_process_and_rereads_helper_modules(server):
+    # waitress: one process, so the reload re-imports the user's modules (score.py's helper
+    # too) and swaps the app; a broken edit keeps the previous app serving.
+    srv = server.start(
+        "import helper\n\ndef init():\n    pass\n\ndef run(data):\n    return helper.VERSION\n",
+        "--reload",
+        "--server",
+        "waitress",
+        files={"helper.py": 'VERSION = "h1"\n'},
+    )
+    assert srv.score("x").json() == "h1"
+    helper = srv.app_dir / "helper.py"
+    _rewrite(helper, 'VERSION = "h2"\n')
+    wait_until(lambda: _score_json(srv) == "h2", 30, "the edited helper to be served", interval=0.2)
+    _rewrite(helper, 'raise RuntimeError("broken helper")\n')
+    srv.wait_for_log("Reload failed: the previous app keeps serving")
+    assert srv.score("x").json() == "h2"
+
+
+def _score_json(srv):
+    r = srv.score("x", timeout=10)
+    return r.json() if r.status_code == 200 else None

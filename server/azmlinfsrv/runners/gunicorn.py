@@ -209,5 +209,4 @@ def run(options: RunOptions) -> None:
     if application.pipe is None:
         Arbiter(application).run()
         return
-    s = options.settings
-    ReloadingArbiter(application, watch_roots(s.entry_script, s.app_root, s.source_dir), application.pipe).run()
+    ReloadingArbiter(application, watch_roots(options.settings), application.pipe).run()

@@ -20,6 +20,7 @@ import waitress
 from .. import events
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..reload import Watcher, watch_roots
+from ..script import modules_under
 from . import RunOptions
 
 logger = logging.getLogger("azmlinfsrv")
@@ -37,15 +38,6 @@ class SwappableApp:
         return self.current(environ, start_response)
 
 
-def _forget_user_modules(roots: list[str]) -> None:
-    """Drop modules loaded from the user's folders so the next import reads them afresh."""
-    prefixes = tuple(os.path.join(os.path.abspath(r), "") for r in roots)
-    for name, module in list(sys.modules.items()):
-        path = getattr(module, "__file__", None)
-        if path and os.path.abspath(path).startswith(prefixes):
-            del sys.modules[name]
-
-
 def run(options: RunOptions) -> None:
     settings = options.settings
     try:
@@ -54,14 +46,16 @@ def run(options: RunOptions) -> None:
         sys.exit(EXIT_STARTUP_FAILURE)
 
     if options.reload:
-        roots = watch_roots(settings.entry_script, settings.app_root, settings.source_dir)
+        roots = watch_roots(settings)
         lock = threading.Lock()
 
         def rebuild(paths: list[str]) -> None:
             with lock:
                 logger.info(f"Detected changes in {', '.join(paths)}; reloading")
                 events.emit("reloading")
-                _forget_user_modules(roots)
+                # Forget the user's modules, so the next import reads them afresh.
+                for name, _ in modules_under(roots):
+                    del sys.modules[name]
                 for name in ("azmlinfsrv.api.aml_request",):
                     module = sys.modules.get(name)
                     if module is not None:
