@@ -15,9 +15,9 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-ENV_VAR = "AZMLINFSRV_EVENTS"
+from .script import is_server_frame
 
-_OURS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+ENV_VAR = "AZMLINFSRV_EVENTS"
 
 _fd: int | None = None
 _fd_pid: int | None = None
@@ -53,7 +53,7 @@ def describe_exception(ex: BaseException, tb: TracebackType | None = None) -> di
     frames = [
         {"file": os.path.abspath(f.filename), "line": f.lineno, "function": f.name}
         for f in traceback.extract_tb(tb if tb is not None else ex.__traceback__)
-        if not (f.filename.startswith(_OURS) or f.filename.startswith("<frozen"))
+        if not is_server_frame(f.filename)
     ]
     if isinstance(ex, SyntaxError) and ex.filename and ex.lineno:
         frame: dict[str, Any] = {

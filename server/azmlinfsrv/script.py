@@ -335,11 +335,18 @@ def format_user_traceback(ex: BaseException) -> str:
     return "".join(lines).rstrip()
 
 
-def user_frames_only(frames: Iterable[Any], ours: str = os.path.dirname(__file__)) -> list[Any]:
+_SERVER_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def is_server_frame(filename: str) -> bool:
+    """A frame of the server's own code or of the import machinery, not of the user's."""
+    return filename.startswith(_SERVER_DIR) or filename.startswith("<frozen")
+
+
+def user_frames_only(frames: Iterable[Any]) -> list[Any]:
     """Drop the leading frames that belong to the server or the import machinery."""
     frames = list(frames)
     for i, frame in enumerate(frames):
-        name = frame.filename
-        if not (name.startswith(ours) or name.startswith("<frozen")):
+        if not is_server_frame(frame.filename):
             return frames[i:]
     return frames
