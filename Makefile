@@ -32,8 +32,8 @@ run: $(STAMP)
 
 # --- Python: server, daemon, reliability ------------------------------------------------
 lint: $(STAMP)
-	$(VENV)/bin/ruff check server tests examples bench
-	$(VENV)/bin/ruff format --check server tests examples bench
+	$(VENV)/bin/ruff check src tests examples bench
+	$(VENV)/bin/ruff format --check src tests examples bench
 	$(VENV)/bin/mypy
 
 test-server: $(STAMP)

@@ -26,7 +26,7 @@ from typing import Any
 import requests
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SERVER_SRC = REPO_ROOT / "server"
+SERVER_SRC = REPO_ROOT / "src"
 
 # Variables the server reads; a developer's shell must not leak them into a test.
 _SCRUB_PREFIXES = ("AML_", "AZUREML_", "WORKER_", "SCORING_", "AZMLINFSRV_", "SERVICE_", "APP_INSIGHTS_")

@@ -25,7 +25,7 @@ import psutil
 
 from ..debugging import LISTEN_ENV as DEBUG_LISTEN_ENV
 from ..events import ENV_VAR as EVENTS_ENV
-from ..supervision import ENV_VAR as PARENT_ENV
+from ..parent_watch import ENV_VAR as PARENT_ENV
 from .diagnostics import deepest_user_frame
 
 logger = logging.getLogger("azmlinfsrv.daemon")

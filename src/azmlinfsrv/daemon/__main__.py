@@ -3,7 +3,7 @@
 import logging
 import sys
 
-from .server import create
+from .lsp_server import create
 
 # stdout carries the LSP stream: our own logs go to stderr.
 logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s - %(message)s")

@@ -13,7 +13,7 @@ import re
 import sys
 from typing import NoReturn
 
-from . import __version__, debugging, events, logs, settings, supervision
+from . import __version__, debugging, events, logs, parent_watch, settings
 from .runners import PortInUse, RunOptions, check_ports_free
 
 logger = logging.getLogger("azmlinfsrv")
@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> None:
             )
     sys.stdout.flush()
     sys.stderr.flush()
-    supervision.watch_parent_from_environment()
+    parent_watch.watch_parent_from_environment()
 
     if args.server == "waitress":
         from .runners import waitress as runner
