@@ -275,9 +275,9 @@ def main(argv: list[str] | None = None) -> None:
     parent_watch.watch_parent_from_environment()
 
     if args.server == "waitress":
-        from .runners import waitress as runner
+        from .runners import threaded as runner
     else:
-        from .runners import gunicorn as runner  # type: ignore[no-redef]
+        from .runners import prefork as runner  # type: ignore[no-redef]
     runner.run(options)
 
 

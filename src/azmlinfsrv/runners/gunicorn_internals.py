@@ -22,7 +22,7 @@ NoMoreData = http.errors.NoMoreData  # a client that went away mid-request
 # What prefork.ReloadingArbiter overrides or calls on gunicorn's Arbiter.
 ARBITER_MEMBERS = ("WORKERS", "num_workers", "spawn_worker", "kill_worker", "wakeup", "manage_workers", "start")
 # What worker.KeepAliveWorker calls or sets on gunicorn's SyncWorker, beyond a worker's
-# documented hooks (guard.py reads age and pid in the pre_fork/child_exit hooks).
+# documented hooks (stand_in.py reads age and pid in the pre_fork/child_exit hooks).
 WORKER_MEMBERS = (
     "PIPE",
     "alive",

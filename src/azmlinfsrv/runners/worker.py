@@ -38,7 +38,7 @@ from gunicorn.workers.sync import SyncWorker
 
 from ..settings import DEFAULT_SCORING_TIMEOUT_MS
 from . import gunicorn_internals as internals
-from .guard import WorkerSide
+from .stand_in import WorkerSide
 
 _PIPE = object()  # selector data of the worker's wake-up pipe
 _NOTIFY_INTERVAL_MAX = 1.0  # seconds between heartbeats to the arbiter, at most
@@ -171,7 +171,7 @@ class _Connections:
             except (KeyError, ValueError, OSError):
                 pass
         if self.shutdown_on_close:
-            # The arbiter holds a copy of the socket (runners/guard.py): the client must
+            # The arbiter holds a copy of the socket (runners/stand_in.py): the client must
             # see the close now, not when that copy goes.
             try:
                 conn.sock.shutdown(socket.SHUT_RDWR if not graceful else socket.SHUT_WR)
