@@ -15,8 +15,10 @@ def expected_text(value: object) -> str:
 
 def record(outcome: Outcome) -> Outcome:
     """Write the outcome's JSON answer beside its case, unless it should not be kept: a
-    case that did not run or got the wrong status, a non-JSON answer, or an expectation
-    written inline in the case file. Sets ``recorded`` or adds a note saying why not."""
+    case that did not run or got the wrong status, a non-JSON answer, an expectation
+    written inline in the case file, or a case file that deliberately checks only the
+    shape (jsonSubset, schema) and has no expected file yet. Sets ``recorded`` or adds a
+    note saying why not."""
     case, answer = outcome.case, outcome.answer
     if outcome.error is not None or answer is None:
         return outcome
@@ -25,6 +27,10 @@ def record(outcome: Outcome) -> Outcome:
         return outcome
     if case.expected_inline:
         outcome.notes.append(f"not recorded: the expected answer is inline in {case.source.name}")
+        return outcome
+    expect = case.expect
+    if expect.json is None and (expect.has_json_subset or expect.schema is not None or expect.swagger_schema):
+        outcome.notes.append("not recorded: the case checks the answer's shape (jsonSubset/schema), not its value")
         return outcome
     try:
         value = answer.json()

@@ -224,8 +224,14 @@ def _run(args: argparse.Namespace, source: Path, cases: list[Case], out: TextIO)
     seconds = time.monotonic() - started
     report.print_summary(out, outcomes, seconds)
     if args.junit_xml:
-        junit.write(junit.outcomes_xml(outcomes, source.name, seconds), Path(args.junit_xml))
+        junit.write(junit.outcomes_xml(outcomes, _classname(source), seconds), Path(args.junit_xml))
     return EXIT_PASSED if all(o.verdict == "passed" for o in outcomes) else EXIT_FAILED
+
+
+def _classname(source: Path) -> str:
+    """``hello.sample-requests``: which project's cases, when one CI run gates several."""
+    source = source.resolve()
+    return f"{source.parent.name}.{source.name}" if source.is_dir() else source.parent.name
 
 
 def run_cases(cases: list[Case], server: ServerProcess, args: argparse.Namespace, out: TextIO) -> list[Outcome]:
