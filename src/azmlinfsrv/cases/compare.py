@@ -57,6 +57,8 @@ def numbers_close(expected: float, actual: float, tolerance: Tolerance) -> bool:
 
 
 def _number_difference(path: str, expected: float, actual: float, tolerance: Tolerance) -> Difference:
+    if isinstance(expected, int) and isinstance(actual, int):
+        return Difference(path, f"expected {expected}, got {actual}")
     scale = max(abs(expected), abs(actual))
     relative = abs(expected - actual) / scale if scale else 0.0
     return Difference(
