@@ -191,7 +191,9 @@ def main(argv: list[str]) -> int:
     except CaseError as ex:
         return _usage_error(parser, str(ex))
     if not cases:
-        return _usage_error(parser, f"no cases in {source}: add NAME.json request bodies or NAME.case.json files")
+        return _usage_error(
+            parser, f"no cases in {report.shown_path(source)}: add NAME.json request bodies or NAME.case.json files"
+        )
     try:
         with interruptible():
             return _run(args, source, cases, sys.stdout)

@@ -30,7 +30,7 @@ from ..parent_watch import ENV_VAR as PARENT_ENV
 from ..script import is_server_frame
 
 HOST = "127.0.0.1"
-STOP_GRACE_SECONDS = 10.0
+STOP_GRACE_SECONDS = 5.0
 POLL_SECONDS = 0.1
 LOG_TAIL_LINES = 30
 _SIGNALS = tuple(s for s in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if s is not None)
