@@ -177,26 +177,29 @@ def test_record_then_a_clean_rerun(server: ServerFactory, tmp_path: Path) -> Non
         tmp_path / "app",
         """\
         import json
+        import os
 
         def init():
             pass
 
         def run(data):
             n = json.loads(data)["n"]
-            return {"n": n, "squares": [i * i / 3 for i in range(n)]}
+            return {"n": n, "squares": [i * i / 3 for i in range(n)], "unit": os.environ["UNIT"]}
         """,
         {"three.json": {"n": 3}, "five.json": {"n": 5}},
     )
-    first = gate(server, "--entry_script", "score.py", "--record", cwd=app)
+    first = gate(server, "--entry_script", "score.py", "--env", "UNIT=m2", "--record", cwd=app)
     assert first.returncode == 0, first.output
     assert (
         "wrote sample-requests/three.expected.json" in first.stdout and "2 passed, 0 failed, 2 recorded" in first.stdout
     )
     recorded = json.loads((app / "sample-requests" / "five.expected.json").read_text())
-    assert recorded == {"n": 5, "squares": [0.0, 1 / 3, 4 / 3, 3.0, 16 / 3]}
-    second = gate(server, "--entry_script", "score.py", cwd=app)
+    assert recorded == {"n": 5, "squares": [0.0, 1 / 3, 4 / 3, 3.0, 16 / 3], "unit": "m2"}
+    second = gate(server, "--entry_script", "score.py", "--env", "UNIT=m2", cwd=app)
     assert second.returncode == 0, second.output
     assert "2 passed, 0 failed in " in second.stdout and "recorded" not in second.stdout
+    changed = gate(server, "--entry_script", "score.py", "--env", "UNIT=ft2", cwd=app)
+    assert changed.returncode == 1 and '$.unit: expected "m2", got "ft2"' in changed.stdout
 
 
 @pytest.mark.parametrize(("signum", "name"), [(signal.SIGINT, "SIGINT"), (signal.SIGTERM, "SIGTERM")])

@@ -65,8 +65,10 @@ def load_cases(path: Path) -> list[Case]:
     """
     if path.is_dir():
         return _load_folder(path)
-    if not path.is_file():
+    if not path.exists():
         raise CaseError(f"{path} does not exist")
+    if not path.is_file():
+        raise CaseError(f"{path} is neither a folder nor a file")
     if path.name.endswith(EXPECTED_SUFFIX):
         raise CaseError(f"{path} is an expected answer; pass the request beside it, or its folder")
     return [load_case(path)]

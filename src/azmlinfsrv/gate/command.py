@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import TextIO
 
@@ -197,6 +198,8 @@ def main(argv: list[str]) -> int:
     try:
         with interruptible():
             return _run(args, source, cases, sys.stdout)
+    except _ServerLogUnwritable as ex:
+        return _usage_error(parser, f"--server-log: cannot write {ex.args[0]}: {ex.args[1]}")
     except Interrupted as ex:
         print(f"azmlinfsrv test: stopped by {signal_name(ex.signum)}; the server was stopped", file=sys.stderr)
         return 128 + ex.signum
@@ -206,18 +209,34 @@ def signal_name(signum: int) -> str:
     return signal.Signals(signum).name
 
 
+class _ServerLogUnwritable(Exception):
+    """--server-log names a file that cannot be created (path, reason)."""
+
+
+def _server_log(args: argparse.Namespace) -> Path | None:
+    if not args.server_log:
+        return None
+    path = Path(args.server_log).resolve()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch()
+    except OSError as ex:
+        raise _ServerLogUnwritable(args.server_log, ex.strerror or str(ex)) from None
+    return path
+
+
 def _run(args: argparse.Namespace, source: Path, cases: list[Case], out: TextIO) -> int:
     started = time.monotonic()
+    log = _server_log(args)
     report.print_header(out, len(cases), source, args.record)
     with tempfile.TemporaryDirectory(prefix="azmlinfsrv-test-") as workdir:
-        log = Path(args.server_log).resolve() if args.server_log else None
         server = start(_server_args(args), dict(args.env), Path(workdir), log)
         try:
             failure = server.wait_ready(args.start_timeout)
             if failure is not None:
                 report.print_startup_failure(out, failure)
                 if args.junit_xml:
-                    junit.write(junit.startup_xml(failure, time.monotonic() - started), Path(args.junit_xml))
+                    _write_junit(junit.startup_xml(failure, time.monotonic() - started), args.junit_xml)
                 return EXIT_SERVER_FAILED
             report.print_ready(out, server.url, server.pid, time.monotonic() - server.started)
             outcomes = run_cases(cases, server, args, out)
@@ -225,9 +244,18 @@ def _run(args: argparse.Namespace, source: Path, cases: list[Case], out: TextIO)
             server.stop()
     seconds = time.monotonic() - started
     report.print_summary(out, outcomes, seconds)
-    if args.junit_xml:
-        junit.write(junit.outcomes_xml(outcomes, _classname(source), seconds), Path(args.junit_xml))
+    if args.junit_xml and not _write_junit(junit.outcomes_xml(outcomes, _classname(source), seconds), args.junit_xml):
+        return EXIT_USAGE
     return EXIT_PASSED if all(o.verdict == "passed" for o in outcomes) else EXIT_FAILED
+
+
+def _write_junit(tree: ET.ElementTree, path: str) -> bool:
+    try:
+        junit.write(tree, Path(path))
+    except OSError as ex:
+        print(f"azmlinfsrv test: error: --junit-xml: cannot write {path}: {ex.strerror or ex}", file=sys.stderr)
+        return False
+    return True
 
 
 def _classname(source: Path) -> str:
