@@ -4,6 +4,7 @@ rendering of outcomes: in-process, with hand-made answers."""
 from __future__ import annotations
 
 import json
+import pathlib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -214,3 +215,14 @@ def test_a_long_diff_is_cut_in_the_report(tmp_path: Path) -> None:
     case = body_case(tmp_path, list(range(50)))
     lines = problems(evaluate(case, answer([-1] * 50)))
     assert len(lines) == 1 + report.MAX_DIFFERENCES + 1 and lines[-1] == "  ... and 30 more"
+
+
+def test_reports_show_the_users_frames_not_the_libraries() -> None:
+    frames = [
+        {"file": "/app/score.py", "line": 20, "function": "init"},
+        {"file": pathlib.__file__, "line": 1058, "function": "read_text"},
+    ]
+    exception = {"type": "FileNotFoundError", "message": "greeting.txt", "frames": frames}
+    assert report.format_exception(exception) == ["FileNotFoundError: greeting.txt", "  at /app/score.py:20 in init"]
+    only_library = {"type": "E", "message": "m", "frames": frames[1:]}
+    assert report.format_exception(only_library)[1].endswith(":1058 in read_text")

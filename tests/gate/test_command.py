@@ -259,3 +259,26 @@ def test_usage_errors_exit_2(server: ServerFactory, tmp_path: Path) -> None:
     assert bad_flag.returncode == 2 and "--tolerance" in bad_flag.stderr
     nothing = gate(server, cwd=tmp_path)
     assert nothing.returncode == 2 and "give --entry_script (or --config_file)" in nothing.stderr
+
+
+def test_a_server_that_never_serves_is_stopped_after_the_start_timeout(server: ServerFactory, tmp_path: Path) -> None:
+    app = write_app(
+        tmp_path / "app",
+        f"""\
+        import json, os, time
+        from pathlib import Path
+
+        def init():
+            Path({str(tmp_path / "pids.json")!r}).write_text(json.dumps([os.getpid(), os.getppid()]))
+            time.sleep(120)
+
+        def run(data):
+            return data
+        """,
+        {"a.json": "{}"},
+    )
+    result = gate(server, "--entry_script", "score.py", "--start-timeout", "3", cwd=app)
+    assert result.returncode == 3, result.output
+    assert "the server did not start: it did not answer GET / within 3 s" in result.stdout.splitlines()
+    pids = json.loads((tmp_path / "pids.json").read_text())
+    assert all(gone(pid) for pid in pids)

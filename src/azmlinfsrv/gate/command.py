@@ -34,7 +34,7 @@ from ..cases import (
 )
 from ..cases.model import DEFAULT_ABSOLUTE_TOLERANCE, DEFAULT_RELATIVE_TOLERANCE
 from . import junit, report
-from .server import HOST, Interrupted, ServerProcess, interruptible, start
+from .server import HOST, Interrupted, ServerProcess, interruptible, signals_held, start
 
 EXIT_PASSED = 0
 EXIT_FAILED = 1
@@ -200,6 +200,9 @@ def main(argv: list[str]) -> int:
             return _run(args, source, cases, sys.stdout)
     except _ServerLogUnwritable as ex:
         return _usage_error(parser, f"--server-log: cannot write {ex.args[0]}: {ex.args[1]}")
+    except BrokenPipeError:  # `azmlinfsrv test ... | head`: the server is stopped all the same
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
     except Interrupted as ex:
         print(f"azmlinfsrv test: stopped by {signal_name(ex.signum)}; the server was stopped", file=sys.stderr)
         return 128 + ex.signum
@@ -230,8 +233,11 @@ def _run(args: argparse.Namespace, source: Path, cases: list[Case], out: TextIO)
     log = _server_log(args)
     report.print_header(out, len(cases), source, args.record)
     with tempfile.TemporaryDirectory(prefix="azmlinfsrv-test-") as workdir:
-        server = start(_server_args(args), dict(args.env), Path(workdir), log)
+        with signals_held() as received:  # a Ctrl+C now must not lose the PID of a started server
+            server = start(_server_args(args), dict(args.env), Path(workdir), log)
         try:
+            if received:
+                raise Interrupted(received[0])
             failure = server.wait_ready(args.start_timeout)
             if failure is not None:
                 report.print_startup_failure(out, failure)

@@ -4,6 +4,7 @@ differences of a failing one (paths into the JSON, expected vs actual), and a su
 from __future__ import annotations
 
 import os
+import sysconfig
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -39,10 +40,23 @@ def problem_lines(outcome: Outcome) -> list[str]:
     return lines
 
 
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    return tuple(os.path.join(os.path.realpath(paths[k]), "") for k in ("stdlib", "platstdlib", "purelib", "platlib"))
+
+
+def own_frames(frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The frames of the user's code: the standard library's and installed packages' are
+    noise in a report (the event channel already dropped the server's own)."""
+    libraries = _library_dirs()
+    own = [f for f in frames if not os.path.realpath(str(f.get("file", ""))).startswith(libraries)]
+    return own or frames
+
+
 def format_exception(exception: dict[str, Any]) -> list[str]:
     """``ValueError: boom`` and its user frames as ``file:line in function``, innermost last."""
     lines = [f"{exception.get('type', 'Exception')}: {exception.get('message', '')}"]
-    for frame in exception.get("frames") or []:
+    for frame in own_frames(exception.get("frames") or []):
         lines.append(
             f"  at {shown_path(frame.get('file', '?'))}:{frame.get('line', '?')} in {frame.get('function', '?')}"
         )
