@@ -111,7 +111,11 @@ async def test_init_failure_then_fix_and_save(client: LanguageClient, project: P
     score_uri = open_document(client, score)
     status = await execute(client, START, {"entryScript": str(score)})
     assert status["state"] == "failed"
-    assert status["error"].startswith("JSONDecodeError: Expecting property name enclosed in double quotes")
+    # Said in words, with the user's line that failed.
+    assert status["error"] == (
+        "init() failed: JSONDecodeError: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1) (helpers.py:5)"
+    )
     # The deepest frame in the user's files is helpers.py line 5, not json's internals.
     assert status["errorLocation"] == {"file": str(helpers), "line": 5}
     helpers_uri = helpers.as_uri()
