@@ -84,6 +84,11 @@ class Daemon(LanguageServer):
     def server_log(self, text: str) -> None:
         self.protocol.notify(NOTIFY_LOG, {"text": text})
 
+    def notice(self, text: str) -> None:
+        """One line the user should see (e.g. the port moved): a message, and in the log."""
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
+        self.server_log(f"azmlinfsrv daemon: {text}")
+
     def server_event(self, event: dict[str, Any]) -> None:
         """Runtime diagnostics from the server's events (docs/events.md)."""
         kind = event.get("event")
