@@ -51,6 +51,7 @@ NOTIFY_LOG = "azmlinfsrv/log"
 
 PROGRESS_AFTER_SECONDS = 1.0
 DIAGNOSTIC_KINDS = ("static", "load", "run")  # published merged, in this order
+LOAD_PREFIXES = {"init_failed": "init() failed: ", "import_failed": "importing the entry script failed: "}
 
 
 class Daemon(LanguageServer):
@@ -90,18 +91,24 @@ class Daemon(LanguageServer):
         self.server_log(f"azmlinfsrv daemon: {text}")
 
     def server_event(self, event: dict[str, Any]) -> None:
-        """Runtime diagnostics from the server's events (docs/events.md)."""
+        """Runtime diagnostics from the server's events (docs/events.md).
+
+        A load failure stays until new code has loaded (a reload that *starts* proves
+        nothing); a run() failure until a request succeeds or the file is saved.
+        """
         kind = event.get("event")
         request = self.supervisor.request
         if kind in ("import_failed", "init_failed") and request:
-            self.clear_kind("load")
-            self._publish_failure("load", event, str(kind).replace("_", "-"), "")
-        elif kind == "reloading" or (kind in ("worker_ready", "reloaded") and self.supervisor.state.serving):
+            self._publish_failure("load", event, str(kind).replace("_", "-"), LOAD_PREFIXES[str(kind)])
+        elif kind == "reloaded" or (kind == "worker_ready" and self._new_code_serves()):
             self.clear_kind("load")
         elif kind == "run_failed" and request:
             self._publish_failure("run", event, "run-failed", "run() failed: ")
         elif kind == "run_recovered":
             self.clear_kind("run")
+
+    def _new_code_serves(self) -> bool:
+        return self.supervisor.state.serving and not self.supervisor.life.reloading
 
     def _publish_failure(self, kind: str, event: dict[str, Any], code: str, prefix: str) -> None:
         request = self.supervisor.request
@@ -146,8 +153,7 @@ class Daemon(LanguageServer):
     async def start_server(self, request: StartRequest) -> dict[str, Any]:
         """Start (one start at a time), with a cancellable progress when it takes a while."""
         async with self._start_lock:
-            self.clear_kind("load")
-            self.clear_kind("run")
+            self.clear_kind("run")  # new code; a load failure stays until the new code has loaded
             start = asyncio.create_task(self.supervisor.start(request))
             done, _ = await asyncio.wait({start}, timeout=PROGRESS_AFTER_SECONDS)
             if not done:
@@ -224,11 +230,8 @@ def did_open(ls: Daemon, params: types.DidOpenTextDocumentParams) -> None:
 
 
 def did_change(ls: Daemon, params: types.DidChangeTextDocumentParams) -> None:
-    """Re-checks the edited file; its run() failure no longer describes it."""
+    """Re-checks the edited file (a run() failure stays: typing does not fix the server)."""
     ls.check_document(params.text_document.uri)
-    path = to_fs_path(params.text_document.uri)
-    if path:
-        ls.clear_kind("run", path)
 
 
 def did_save(ls: Daemon, params: types.DidSaveTextDocumentParams) -> None:
