@@ -17,6 +17,10 @@ export const DaemonNotifications = {
   log: 'azmlinfsrv/log',
 } as const;
 
+/**
+ * ServerState, ErrorLocation and ServerStatus mirror src/azmlinfsrv/daemon/state.py field for field;
+ * tests/daemon/test_protocol.py parses this file and fails when the two differ.
+ */
 export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
 
 export interface ErrorLocation {

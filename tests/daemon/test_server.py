@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import psutil
+from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from .conftest import execute, open_document, save_document, wait_for
@@ -111,12 +112,16 @@ async def test_init_failure_then_fix_and_save(client: LanguageClient, project: P
     score_uri = open_document(client, score)
     status = await execute(client, START, {"entryScript": str(score)})
     assert status["state"] == "failed"
-    assert status["error"].startswith("JSONDecodeError: Expecting property name enclosed in double quotes")
+    # Said in words, with the user's line that failed.
+    assert status["error"] == (
+        "init() failed: JSONDecodeError: Expecting property name enclosed in double quotes: "
+        "line 1 column 2 (char 1) (helpers.py:5)"
+    )
     # The deepest frame in the user's files is helpers.py line 5, not json's internals.
     assert status["errorLocation"] == {"file": str(helpers), "line": 5}
     helpers_uri = helpers.as_uri()
     [d] = await wait_for(lambda: client.diagnostics.get(helpers_uri), 10, "init failure diagnostic")
-    assert d.message.startswith("JSONDecodeError: Expecting property name")
+    assert d.message.startswith("init() failed: JSONDecodeError: Expecting property name")
     assert d.code == "init-failed"
     assert (d.range.start.line, d.range.start.character) == (4, 4)
     related = {(r.location.uri, r.location.range.start.line) for r in d.related_information}
@@ -154,7 +159,7 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
     [d] = await wait_for(
         lambda: [x for x in client.diagnostics.get(uri) or [] if x.code == "init-failed"], 30, "init diagnostic"
     )
-    assert d.message == "RuntimeError: model missing"
+    assert d.message == "init() failed: RuntimeError: model missing"
     assert d.range.start.line == 3
     # The last good workers keep serving the last good code.
     status = await execute(client, STATUS)
@@ -178,6 +183,15 @@ async def test_run_failure_is_a_diagnostic_until_a_request_succeeds(client: Lang
     assert d.message == "run() failed: ValueError: bad input: boom"
     assert d.code == "run-failed"
     assert (d.range.start.line, d.range.start.character) == (5, 8)
+    # Typing does not fix the server: the diagnostic stays (the status call orders after didChange).
+    client.text_document_did_change(
+        types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=2),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=score.read_text() + "# typing\n")],
+        )
+    )
+    await execute(client, STATUS)
+    assert [x.code for x in client.diagnostics.get(uri) or []] == ["run-failed"]
     ok = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "fine"})
     assert ok["status"] == 200
     await wait_for(lambda: not client.diagnostics.get(uri), 10, "run diagnostic cleared")
@@ -218,3 +232,21 @@ async def test_a_worker_dying_in_run_is_reported_with_its_replacement(client: La
     [new] = client.statuses[-1]["workerPids"]
     answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "ok"})
     assert answer["body"] == str(new)
+
+
+async def test_an_init_diagnostic_stays_until_the_fixed_code_has_loaded(client: LanguageClient, project: Path) -> None:
+    score = write(project, "score.py", GOOD)
+    uri = open_document(client, score)
+    await execute(client, START, {"entryScript": str(score)})
+    save_document(client, score, GOOD.replace("    pass", "    raise RuntimeError('model missing')", 1))
+    await wait_for(lambda: client.diagnostics.get(uri), 30, "init diagnostic")
+    slow_fix = GOOD.replace(
+        "    pass", "    print('fixed init starts', flush=True)\n    import time\n    time.sleep(1.5)", 1
+    )
+    save_document(client, score, slow_fix)
+    await wait_for(lambda: any("fixed init starts" in line for line in client.logs), 30, "the reload's init() running")
+    # The reload started, the fixed code has not loaded yet: the problem is still the truth.
+    assert [d.code for d in client.diagnostics.get(uri) or []] == ["init-failed"]
+    await wait_for(lambda: not client.diagnostics.get(uri), 30, "the diagnostic cleared once the fix serves")
+    status = await execute(client, STATUS)
+    assert status["state"] == "running" and "error" not in status

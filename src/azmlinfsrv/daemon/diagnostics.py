@@ -89,16 +89,16 @@ def runtime_diagnostic(
         return None
     frame = frames[chosen[-1]]
     path = str(frame["file"])
+    # The traceback's other frames in the user's files (callers of the failing line).
     related = [
         types.DiagnosticRelatedInformation(
             location=types.Location(
-                uri=from_fs_path(str(f["file"])) or "",
-                range=_line_range(str(f["file"]), int(f["line"])),
+                uri=from_fs_path(str(frames[i]["file"])) or "",
+                range=_line_range(str(frames[i]["file"]), int(frames[i]["line"])),
             ),
-            message=f"in {f.get('function', '?')}" + ("" if is_user_file(str(f["file"]), user_root) else " (library)"),
+            message=f"in {frames[i].get('function', '?')}",
         )
-        for i, f in enumerate(frames)
-        if i != chosen[-1]
+        for i in chosen[:-1]
     ]
     message = f"{prefix}{exception.get('type', 'Error')}: {exception.get('message', '')}"
     diagnostic = types.Diagnostic(

@@ -3,6 +3,10 @@
 It owns one azmlinfsrv server (``Supervisor``), publishes static diagnostics for open
 scoring scripts and runtime ones from the server's events, relays status and log lines
 as notifications, and hands out debugger attach configurations.
+
+The handlers are module-level functions (``create`` registers them), as in pygls' examples;
+command arguments are typed classes (``arguments``) that pygls converts from the handlers'
+annotations, so a bad argument is answered as an InvalidParams error before a handler runs.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ import atexit
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -20,6 +25,17 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
 from . import diagnostics, processes, requests
+from .arguments import (
+    DEFAULT_REQUEST,
+    NO_ARGS,
+    OWN_WORKERS,
+    DebugConfigurationsArgs,
+    NoArgs,
+    SendRequestArgs,
+    StartServerArgs,
+    make_converter,
+)
+from .state import ServerState
 from .supervisor import StartRequest, Supervisor
 
 logger = logging.getLogger("azmlinfsrv.daemon")
@@ -34,35 +50,74 @@ NOTIFY_STATUS = "azmlinfsrv/status"
 NOTIFY_LOG = "azmlinfsrv/log"
 
 PROGRESS_AFTER_SECONDS = 1.0
+DIAGNOSTIC_KINDS = ("static", "load", "run")  # published merged, in this order
+LOAD_PREFIXES = {"init_failed": "init() failed: ", "import_failed": "importing the entry script failed: "}
 
 
 class Daemon(LanguageServer):
+    """The LSP server's state: the supervisor, the client's options, diagnostics by file."""
+
     def __init__(self) -> None:
-        super().__init__("azmlinfsrv-daemon", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full)
+        super().__init__(
+            "azmlinfsrv-daemon",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            converter_factory=make_converter,
+        )
         self.reload_on_save = True
         self.entry_script: str | None = None
-        self.supervisor = Supervisor(self._status_changed, self._log, self._server_event)
+        self.supervisor = Supervisor(self)
         self._last_status: dict[str, Any] | None = None
-        # Diagnostics by file path and kind ("static", "load", "run"), published merged.
         self._diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         self._start_lock = asyncio.Lock()
         atexit.register(self.supervisor.stop_now)
 
-    # -- notifications -----------------------------------------------------------------------
+    # -- status and log (the supervisor's Listener) ------------------------------------------
     def status(self) -> dict[str, Any]:
-        status = self.supervisor.status()
-        if status["debug"]:
-            status["debugConfigurations"] = self.debug_configurations()
-        return status
+        return self.supervisor.status(self.debug_configurations()).to_json()
 
-    def _status_changed(self) -> None:
+    def status_changed(self) -> None:
         status = self.status()
         if status != self._last_status:
             self._last_status = status
             self.protocol.notify(NOTIFY_STATUS, status)
 
-    def _log(self, text: str) -> None:
+    def server_log(self, text: str) -> None:
         self.protocol.notify(NOTIFY_LOG, {"text": text})
+
+    def notice(self, text: str) -> None:
+        """One line the user should see (e.g. the port moved): a message, and in the log."""
+        self.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=text))
+        self.server_log(f"azmlinfsrv daemon: {text}")
+
+    def server_event(self, event: dict[str, Any]) -> None:
+        """Runtime diagnostics from the server's events (docs/events.md).
+
+        A load failure stays until new code has loaded (a reload that *starts* proves
+        nothing); a run() failure until a request succeeds or the file is saved.
+        """
+        kind = event.get("event")
+        request = self.supervisor.request
+        if kind in ("import_failed", "init_failed") and request:
+            self._publish_failure("load", event, str(kind).replace("_", "-"), LOAD_PREFIXES[str(kind)])
+        elif kind == "reloaded" or (kind == "worker_ready" and self._new_code_serves()):
+            self.clear_kind("load")
+        elif kind == "run_failed" and request:
+            self._publish_failure("run", event, "run-failed", "run() failed: ")
+        elif kind == "run_recovered":
+            self.clear_kind("run")
+
+    def _new_code_serves(self) -> bool:
+        return self.supervisor.state.serving and not self.supervisor.life.reloading
+
+    def _publish_failure(self, kind: str, event: dict[str, Any], code: str, prefix: str) -> None:
+        request = self.supervisor.request
+        if request is None:
+            return
+        found = diagnostics.runtime_diagnostic(event.get("exception") or {}, request.folder, code, prefix=prefix)
+        if found:
+            self.clear_kind(kind)
+            self.set_diagnostics(found[0], kind, [found[1]])
 
     # -- diagnostics -------------------------------------------------------------------------
     def set_diagnostics(self, path: str, kind: str, items: list[types.Diagnostic]) -> None:
@@ -71,39 +126,13 @@ class Daemon(LanguageServer):
         if not items and not by_kind.get(kind):
             return
         by_kind[kind] = items
-        merged = [d for k in ("static", "load", "run") for d in by_kind.get(k, [])]
+        merged = [d for k in DIAGNOSTIC_KINDS for d in by_kind.get(k, [])]
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=_uri(path), diagnostics=merged))
 
     def clear_kind(self, kind: str, path: str | None = None) -> None:
         for file in list(self._diagnostics):
             if path is None or file == os.path.abspath(path):
                 self.set_diagnostics(file, kind, [])
-
-    def _user_root(self) -> str | None:
-        request = self.supervisor.request
-        return os.path.dirname(request.entry_script) if request else None
-
-    def _server_event(self, event: dict[str, Any]) -> None:
-        kind = event.get("event")
-        root = self._user_root()
-        if kind in ("import_failed", "init_failed") and root:
-            self.clear_kind("load")
-            found = diagnostics.runtime_diagnostic(event.get("exception") or {}, root, kind.replace("_", "-"))
-            if found:
-                self.set_diagnostics(found[0], "load", [found[1]])
-        elif kind in ("reloading",):
-            self.clear_kind("load")
-        elif kind in ("worker_ready", "reloaded") and self.supervisor.state == "running":
-            self.clear_kind("load")
-        elif kind == "run_failed" and root:
-            found = diagnostics.runtime_diagnostic(
-                event.get("exception") or {}, root, "run-failed", prefix="run() failed: "
-            )
-            if found:
-                self.clear_kind("run")
-                self.set_diagnostics(found[0], "run", [found[1]])
-        elif kind == "run_recovered":
-            self.clear_kind("run")
 
     def check_document(self, uri: str) -> None:
         document = self.workspace.get_text_document(uri)
@@ -118,34 +147,25 @@ class Daemon(LanguageServer):
     # -- debugging ---------------------------------------------------------------------------
     def debug_configurations(self) -> list[dict[str, Any]]:
         request = self.supervisor.request
-        folder = os.path.dirname(request.entry_script) if request else None
-        return [
-            {
-                "type": "debugpy",
-                "request": "attach",
-                "name": f"azmlinfsrv worker {pid}",
-                "connect": {"host": "127.0.0.1", "port": port},
-                "justMyCode": True,
-                # The server's own frames stay out of stepping even when it is installed
-                # editable (justMyCode alone only skips site-packages).
-                "rules": [{"module": "azmlinfsrv", "include": False}],
-                "workerPid": pid,
-                **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
-            }
-            for pid, port in self.supervisor.debug_targets().items()
-        ]
+        return [_attach_configuration(pid, port, request) for pid, port in self.supervisor.debug_targets().items()]
 
-    # -- start with progress -----------------------------------------------------------------
+    # -- start and stop ----------------------------------------------------------------------
     async def start_server(self, request: StartRequest) -> dict[str, Any]:
+        """Start (one start at a time), with a cancellable progress when it takes a while."""
         async with self._start_lock:
-            self.clear_kind("load")
-            self.clear_kind("run")
+            self.clear_kind("run")  # new code; a load failure stays until the new code has loaded
             start = asyncio.create_task(self.supervisor.start(request))
             done, _ = await asyncio.wait({start}, timeout=PROGRESS_AFTER_SECONDS)
             if not done:
                 await self._progress_until(start, request)
             await start
             return self.status()
+
+    async def stop_server(self) -> None:
+        """Stop the server; a start still pending (e.g. waiting for a debugger) settles first."""
+        await self.supervisor.stop()
+        async with self._start_lock:
+            pass
 
     async def _progress_until(self, start: asyncio.Task[None], request: StartRequest) -> None:
         """A cancellable progress for a slow start (a long init(), or waiting for the debugger)."""
@@ -155,126 +175,152 @@ class Daemon(LanguageServer):
         except Exception:  # the client does not support server-initiated progress
             await asyncio.wait({start})
             return
-        title = "Starting scoring server"
-        self.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(title=title, message=os.path.basename(request.entry_script), cancellable=True),
+        begin = types.WorkDoneProgressBegin(
+            title="Starting scoring server", message=os.path.basename(request.entry_script), cancellable=True
         )
+        self.work_done_progress.begin(token, begin)
         cancelled = self.work_done_progress.tokens[token]
         loop = asyncio.get_running_loop()
-        started = loop.time()
+        started = loop.time() - PROGRESS_AFTER_SECONDS
         while not start.done():
             if cancelled.cancelled():
                 await self.supervisor.stop()
                 break
-            elapsed = loop.time() - started + PROGRESS_AFTER_SECONDS
-            waiting = "waiting for the debugger" if request.debug and not self.supervisor.ready else "init() running"
-            self.work_done_progress.report(token, types.WorkDoneProgressReport(message=f"{waiting}: {elapsed:.0f} s"))
+            doing = "waiting for the debugger" if self.supervisor.waiting_for_debugger else "init() running"
+            message = f"{doing}: {loop.time() - started:.0f} s"
+            self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
             await asyncio.wait({start}, timeout=1.0)
-        self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=self.supervisor.state))
+        self.work_done_progress.end(token, types.WorkDoneProgressEnd(message=self.supervisor.state.value))
 
 
 def _uri(path: str) -> str:
     return from_fs_path(path) or path
 
 
-def _args(args: tuple[Any, ...]) -> dict[str, Any]:
-    """Commands take one JSON object argument (or none)."""
-    if not args or args[0] is None:
-        return {}
-    if not isinstance(args[0], dict):
-        raise ValueError("The command's argument must be a JSON object")
-    return args[0]
+def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> dict[str, Any]:
+    """A debugpy attach configuration for one worker's listener."""
+    folder = request.folder if request else None
+    return {
+        "type": "debugpy",
+        "request": "attach",
+        "name": f"azmlinfsrv worker {pid}",
+        "connect": {"host": "127.0.0.1", "port": port},
+        "justMyCode": True,
+        # The server's own frames stay out of stepping even when it is installed editable
+        # (justMyCode alone only skips site-packages).
+        "rules": [{"module": "azmlinfsrv", "include": False}],
+        "workerPid": pid,
+        **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
+    }
+
+
+# -- LSP features ---------------------------------------------------------------------------
+def initialize(ls: Daemon, params: types.InitializeParams) -> None:
+    """Reads the client's options: reloadOnSave, entryScript."""
+    options = params.initialization_options or {}
+    if isinstance(options, dict):
+        ls.reload_on_save = bool(options.get("reloadOnSave", True))
+        entry = options.get("entryScript")
+        ls.entry_script = os.path.abspath(entry) if entry else None
+
+
+def did_open(ls: Daemon, params: types.DidOpenTextDocumentParams) -> None:
+    """Checks an opened scoring script statically."""
+    ls.check_document(params.text_document.uri)
+
+
+def did_change(ls: Daemon, params: types.DidChangeTextDocumentParams) -> None:
+    """Re-checks the edited file (a run() failure stays: typing does not fix the server)."""
+    ls.check_document(params.text_document.uri)
+
+
+def did_save(ls: Daemon, params: types.DidSaveTextDocumentParams) -> None:
+    """Re-checks the file; a save of the app's code restarts a server that is gone."""
+    ls.check_document(params.text_document.uri)
+    path = to_fs_path(params.text_document.uri)
+    request = ls.supervisor.request
+    if not (path and request and ls.reload_on_save):
+        return
+    if not os.path.abspath(path).startswith(os.path.join(request.folder, "")):
+        return
+    ls.clear_kind("run", path)
+    # A live server's own --reload watcher picks the change up; a failed one is started again.
+    if not ls.supervisor.process_alive and ls.supervisor.state is ServerState.FAILED:
+        asyncio.ensure_future(ls.start_server(request))
+
+
+def did_close(ls: Daemon, params: types.DidCloseTextDocumentParams) -> None:
+    """Drops the closed file's static diagnostics."""
+    path = to_fs_path(params.text_document.uri)
+    if path:
+        ls.set_diagnostics(path, "static", [])
+
+
+async def shutdown(ls: Daemon, params: None) -> None:
+    """Stops the server before pygls cancels what is left (a pending start answers first)."""
+    await ls.stop_server()
+
+
+# -- commands -------------------------------------------------------------------------------
+async def start_server(ls: Daemon, args: StartServerArgs) -> dict[str, Any]:
+    """Starts the server; answers once it serves or has failed."""
+    return await ls.start_server(StartRequest.of(args, reload=ls.reload_on_save))
+
+
+async def stop_server(ls: Daemon, args: NoArgs = NO_ARGS) -> dict[str, Any]:
+    """Stops the server and its workers."""
+    await ls.supervisor.stop()
+    return ls.status()
+
+
+def status(ls: Daemon, args: NoArgs = NO_ARGS) -> dict[str, Any]:
+    """The current status."""
+    return ls.status()
+
+
+async def debug_configurations(ls: Daemon, args: DebugConfigurationsArgs = OWN_WORKERS) -> dict[str, Any]:
+    """Attach configurations: the daemon's workers, or those of the server ``pid`` belongs to."""
+    if args.pid and not ls.supervisor.owns(args.pid):
+        return await asyncio.to_thread(processes.attach_configurations, args.pid)
+    return {"configurations": ls.debug_configurations()}
+
+
+async def find_servers(ls: Daemon, args: NoArgs = NO_ARGS) -> dict[str, Any]:
+    """Every azmlinfsrv server on the machine, with its workers."""
+    return {"servers": await asyncio.to_thread(processes.find_servers)}
+
+
+async def send_request(ls: Daemon, args: SendRequestArgs = DEFAULT_REQUEST) -> dict[str, Any]:
+    """One HTTP request to the running server."""
+    current = ls.supervisor.status()
+    if current.state is not ServerState.RUNNING or not current.url:
+        raise ValueError(f"The scoring server is not running (state: {current.state.value}). Start it first.")
+    return await asyncio.to_thread(requests.send, current.url, args)
+
+
+FEATURES: dict[str, Callable[..., Any]] = {
+    types.INITIALIZE: initialize,
+    types.TEXT_DOCUMENT_DID_OPEN: did_open,
+    types.TEXT_DOCUMENT_DID_CHANGE: did_change,
+    types.TEXT_DOCUMENT_DID_SAVE: did_save,
+    types.TEXT_DOCUMENT_DID_CLOSE: did_close,
+    types.SHUTDOWN: shutdown,
+}
+COMMANDS: dict[str, Callable[..., Any]] = {
+    CMD_START: start_server,
+    CMD_STOP: stop_server,
+    CMD_STATUS: status,
+    CMD_DEBUG_CONFIGURATIONS: debug_configurations,
+    CMD_FIND_SERVERS: find_servers,
+    CMD_SEND_REQUEST: send_request,
+}
 
 
 def create() -> Daemon:
+    """A daemon with every feature and command registered."""
     daemon = Daemon()
-
-    @daemon.feature(types.INITIALIZED)
-    def initialized(ls: Daemon, params: types.InitializedParams) -> None:
-        pass
-
-    @daemon.feature(types.INITIALIZE)
-    def initialize(ls: Daemon, params: types.InitializeParams) -> None:
-        options = params.initialization_options or {}
-        if isinstance(options, dict):
-            ls.reload_on_save = bool(options.get("reloadOnSave", True))
-            entry = options.get("entryScript")
-            ls.entry_script = os.path.abspath(entry) if entry else None
-
-    @daemon.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: Daemon, params: types.DidOpenTextDocumentParams) -> None:
-        ls.check_document(params.text_document.uri)
-
-    @daemon.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: Daemon, params: types.DidChangeTextDocumentParams) -> None:
-        ls.check_document(params.text_document.uri)
-        path = to_fs_path(params.text_document.uri)
-        if path:
-            ls.clear_kind("run", path)
-
-    @daemon.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(ls: Daemon, params: types.DidSaveTextDocumentParams) -> None:
-        ls.check_document(params.text_document.uri)
-        path = to_fs_path(params.text_document.uri)
-        request = ls.supervisor.request
-        if not (path and request and ls.reload_on_save):
-            return
-        folder = os.path.join(os.path.dirname(request.entry_script), "")
-        if not os.path.abspath(path).startswith(folder):
-            return
-        ls.clear_kind("run", path)
-        process = ls.supervisor.process
-        if process is None or process.returncode is not None:
-            # The server is gone (it failed to start, or crashed): saving starts it again.
-            if ls.supervisor.state == "failed":
-                asyncio.ensure_future(ls.start_server(request))
-        # Otherwise the server's own --reload watcher picks the change up.
-
-    @daemon.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: Daemon, params: types.DidCloseTextDocumentParams) -> None:
-        path = to_fs_path(params.text_document.uri)
-        if path:
-            ls.set_diagnostics(path, "static", [])
-
-    @daemon.feature(types.SHUTDOWN)
-    async def shutdown(ls: Daemon, params: None) -> None:
-        await ls.supervisor.stop()
-        # A startServer still pending (e.g. waiting for a debugger) now settles: let it answer
-        # before pygls cancels what is left (cancelling it there breaks pygls' shutdown).
-        async with ls._start_lock:
-            pass
-
-    @daemon.command(CMD_START)
-    async def start_server(ls: Daemon, *args: Any) -> dict[str, Any]:
-        request = StartRequest.from_json(_args(args), reload=ls.reload_on_save)
-        return await ls.start_server(request)
-
-    @daemon.command(CMD_STOP)
-    async def stop_server(ls: Daemon, *args: Any) -> dict[str, Any]:
-        await ls.supervisor.stop()
-        return ls.status()
-
-    @daemon.command(CMD_STATUS)
-    def status(ls: Daemon, *args: Any) -> dict[str, Any]:
-        return ls.status()
-
-    @daemon.command(CMD_DEBUG_CONFIGURATIONS)
-    async def debug_configurations(ls: Daemon, *args: Any) -> dict[str, Any]:
-        pid = _args(args).get("pid")
-        if pid and int(pid) not in {ls.supervisor.pid, *ls.supervisor.debug_ports}:
-            return await asyncio.to_thread(processes.attach_configurations, int(pid))
-        return {"configurations": ls.debug_configurations()}
-
-    @daemon.command(CMD_FIND_SERVERS)
-    async def find_servers(ls: Daemon, *args: Any) -> dict[str, Any]:
-        return {"servers": await asyncio.to_thread(processes.find_servers)}
-
-    @daemon.command(CMD_SEND_REQUEST)
-    async def send_request(ls: Daemon, *args: Any) -> dict[str, Any]:
-        status = ls.supervisor.status()
-        if status["state"] not in ("running",) or not status["url"]:
-            raise ValueError(f"The scoring server is not running (state: {status['state']}). Start it first.")
-        return await asyncio.to_thread(requests.send, status["url"], _args(args))
-
+    for method, handler in FEATURES.items():
+        daemon.feature(method)(handler)
+    for name, handler in COMMANDS.items():
+        daemon.command(name)(handler)
     return daemon

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import http.client
 import time
 from typing import Any
 from urllib.parse import urlsplit
+
+from .arguments import ArgumentError, SendRequestArgs
 
 DEFAULT_TIMEOUT_SECONDS = 600.0  # long: run() may sit at a breakpoint
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "+json", "+xml")
@@ -26,18 +29,23 @@ def _is_text(content_type: str, body: bytes) -> bool:
     return False
 
 
-def send(base_url: str, args: dict[str, Any]) -> dict[str, Any]:
-    method = str(args.get("method") or "POST").upper()
-    path = str(args.get("path") or "/score")
+def _body(args: SendRequestArgs) -> bytes | None:
+    if args.body_base64 is not None:
+        try:
+            return base64.b64decode(args.body_base64, validate=True)
+        except binascii.Error:
+            raise ArgumentError("bodyBase64 is not valid base64") from None
+    return args.body.encode("utf-8") if args.body is not None else None
+
+
+def send(base_url: str, args: SendRequestArgs) -> dict[str, Any]:
+    method = (args.method or "POST").upper()
+    path = args.path or "/score"
     if not path.startswith("/"):
         path = "/" + path
-    headers = {str(k): str(v) for k, v in (args.get("headers") or {}).items()}
-    body: bytes | None = None
-    if args.get("bodyBase64") is not None:
-        body = base64.b64decode(str(args["bodyBase64"]))
-    elif args.get("body") is not None:
-        body = str(args["body"]).encode("utf-8")
-    timeout = float(args.get("timeoutMs") or DEFAULT_TIMEOUT_SECONDS * 1000) / 1000
+    headers = dict(args.headers or {})
+    body = _body(args)
+    timeout = (args.timeout_ms or DEFAULT_TIMEOUT_SECONDS * 1000) / 1000
     url = urlsplit(base_url)
     connection = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port or 80, timeout=timeout)
     started = time.perf_counter()
