@@ -5,13 +5,13 @@
 //   running; break init() + save -> error in Problems at the right line; fix + save -> gone;
 //   "Send Sample Request" -> Send -> 200 body in the panel; breakpoint in run() + "Debug Scoring
 //   Server" + send -> the debugger stops there. Screenshots of each step go to OUT_DIR (printed).
-// Based on ../../shared/vscode-e2e/example-driver.js: poll, never sleep-as-sync; a watchdog;
-// everything in one temp folder; what we start is killed by process group at the end.
+// Poll, never sleep-as-sync; a watchdog; everything in one temp folder; what we start is
+// killed by process group at the end. code-server comes from ./setup-code-server.sh.
 //
 // Env (all optional):
 //   VSIX         the package to install        (default <repo>/azmlinfsrv.vsix: `npm run package`)
 //   PYTHON       interpreter with azmlinfsrv[daemon] (default <repo>/.venv/bin/python)
-//   CODE_SERVER  code-server's out/node/entry.js (default ~/.cache/vscode-e2e/code-server/...)
+//   CODE_SERVER  code-server's out/node/entry.js (default: where setup-code-server.sh puts it)
 //   CHROMIUM     browser executable             (default /usr/bin/chromium)
 //   OUT_DIR      screenshots + logs             (default <repo>/out/e2e)
 //   E2E_TIMEOUT_MS watchdog                     (default 420000)
@@ -24,18 +24,15 @@ const cp = require('child_process');
 
 const REPO = path.resolve(__dirname, '..', '..');
 function loadPlaywright() {
-  const candidates = ['playwright-core', path.join(os.homedir(), '.cache/vscode-e2e/tools/node_modules/playwright-core')];
-  for (const c of candidates) {
-    try {
-      return require(c);
-    } catch {
-      /* next */
-    }
+  try {
+    return require('playwright-core');
+  } catch {
+    throw new Error('playwright-core not found: run npm ci');
   }
-  throw new Error('playwright-core not found: run npm ci');
 }
 
-const CODE_SERVER = process.env.CODE_SERVER || path.join(os.homedir(), '.cache/vscode-e2e/code-server/node_modules/code-server/out/node/entry.js');
+const CACHE = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+const CODE_SERVER = process.env.CODE_SERVER || path.join(CACHE, 'azmlinfsrv-e2e/code-server/node_modules/code-server/out/node/entry.js');
 const VSIX = path.resolve(process.env.VSIX || path.join(REPO, 'azmlinfsrv.vsix'));
 const PYTHON = process.env.PYTHON || path.join(REPO, '.venv', 'bin', 'python');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -154,7 +151,7 @@ async function main() {
   if (!check(`${PYTHON} can import azmlinfsrv.daemon`, imp.status === 0, (imp.stderr || '').trim().split('\n').pop())) {
     return;
   }
-  if (!check('code-server installed (setup-code-server.sh)', fs.existsSync(CODE_SERVER), CODE_SERVER)) {
+  if (!check('code-server installed (tests/e2e/setup-code-server.sh)', fs.existsSync(CODE_SERVER), CODE_SERVER)) {
     return;
   }
   const { chromium } = loadPlaywright();
