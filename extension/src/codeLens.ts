@@ -1,5 +1,6 @@
 /** "Send Sample Request" and "Debug" above `def init(` and `def run(` of an entry script. */
 import * as vscode from 'vscode';
+import { COMMANDS } from './common/constants';
 import { looksLikeScoreScript } from './entryScript';
 
 const DEF = /^(?:async\s+)?def\s+(init|run)\s*\(/;
@@ -37,8 +38,8 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
     for (const { line } of entryPointLines(text)) {
       const range = new vscode.Range(line, 0, line, 0);
       lenses.push(
-        new vscode.CodeLens(range, { title: '$(send) Send Sample Request', command: 'azmlinfsrv.sendRequest', arguments: [doc.uri] }),
-        new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'azmlinfsrv.debug', arguments: [doc.uri] }),
+        new vscode.CodeLens(range, { title: '$(send) Send Sample Request', command: COMMANDS.sendRequest, arguments: [doc.uri] }),
+        new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: COMMANDS.debug, arguments: [doc.uri] }),
       );
     }
     return lenses;

@@ -3,8 +3,9 @@
  * there (offering to install it when not), and (re)starts the language client.
  */
 import * as vscode from 'vscode';
-import { Interpreter, InstallCommand, describeSource, ImportCheck } from './interpreter';
-import { DaemonConnection, InitializationOptions, ServerStatus } from './protocol';
+import { Interpreter, InstallCommand, describeSource, ImportCheck } from './python';
+import { DAEMON_MODULE, SECTION } from './constants';
+import { DaemonConnection, InitializationOptions } from '../protocol';
 
 export interface ManagedClient extends DaemonConnection {
   readonly python: string;
@@ -75,7 +76,7 @@ export class DaemonManager implements vscode.Disposable {
     this.deps.log(`Interpreter: ${interp.path} (${describeSource(interp.source)})`);
     const check = await this.deps.checkImportable(interp.path);
     if (!check.ok) {
-      this.deps.log(`azmlinfsrv.daemon is not importable in ${interp.path}: ${check.detail ?? ''}`);
+      this.deps.log(`${DAEMON_MODULE} is not importable in ${interp.path}: ${check.detail ?? ''}`);
       if (interactive || !this.prompted.has(interp.path)) {
         this.prompted.add(interp.path);
         void this.offerInstall(interp, check.detail);
@@ -88,13 +89,13 @@ export class DaemonManager implements vscode.Disposable {
       await client.start();
     } catch (e) {
       this.deps.log(`The daemon failed to start: ${String(e)}`);
-      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (${interp.path} -m azmlinfsrv.daemon) failed to start: ${String(e)}`);
+      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (${interp.path} -m ${DAEMON_MODULE}) failed to start: ${String(e)}`);
       return undefined;
     }
     this.client = client;
     this.lastPython = interp.path;
     this.startedWith = { settingPath: this.deps.settingPath(), reloadOnSave: init.reloadOnSave };
-    this.deps.log(`Daemon started: ${interp.path} -m azmlinfsrv.daemon`);
+    this.deps.log(`Daemon started: ${interp.path} -m ${DAEMON_MODULE}`);
     return client;
   }
 
@@ -111,7 +112,7 @@ export class DaemonManager implements vscode.Disposable {
     } else if (choice === SELECT_INTERPRETER) {
       await vscode.commands.executeCommand('python.setInterpreter');
     } else if (choice === OPEN_SETTINGS) {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'azmlinfsrv.pythonPath');
+      await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.pythonPath`);
     }
   }
 
@@ -160,8 +161,4 @@ export class DaemonManager implements vscode.Disposable {
     await this.reset();
     this.changed.dispose();
   }
-}
-
-export function isActive(s: ServerStatus): boolean {
-  return s.state === 'running' || s.state === 'starting';
 }
