@@ -1,7 +1,7 @@
 /** "Send Sample Request" and "Debug" above `def init(` and `def run(` of an entry script. */
 import * as vscode from 'vscode';
 import { COMMANDS } from './common/constants';
-import { looksLikeScoreScript } from './entryScript';
+import { isScoringScript } from './entryScript';
 
 const DEF = /^(?:async\s+)?def\s+(init|run)\s*\(/;
 
@@ -20,7 +20,11 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly enabled: () => boolean) {}
+  constructor(
+    private readonly enabled: () => boolean,
+    /** The azmlinfsrv.entryScript setting for a file: that script gets lenses whatever it defines. */
+    private readonly entryScriptSetting: (uri: vscode.Uri) => string = () => '',
+  ) {}
 
   refresh(): void {
     this.changed.fire();
@@ -31,7 +35,7 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
       return [];
     }
     const text = doc.getText();
-    if (!looksLikeScoreScript(doc.uri.fsPath, text)) {
+    if (!isScoringScript(doc.uri.fsPath, text, this.entryScriptSetting(doc.uri))) {
       return [];
     }
     const lenses: vscode.CodeLens[] = [];

@@ -5,7 +5,7 @@ import { ScoreCodeLensProvider } from './codeLens';
 import { registerCommands } from './commands';
 import { COMMANDS, OUTPUT_CHANNEL_NAME, SECTION } from './common/constants';
 import { DaemonClient } from './common/daemonClient';
-import { DaemonManager } from './common/daemonManager';
+import { DaemonManager, mementoPrompts } from './common/daemonManager';
 import { errorText } from './common/logging';
 import { checkDaemonImportable, hasPythonExtension, installCommand, pythonFromExtension, resolveInterpreter } from './common/python';
 import { firstWorkspaceFolder, readSettings } from './common/settings';
@@ -15,6 +15,7 @@ import { DaemonCommands, SendRequestResult } from './protocol';
 import { PanelHost } from './requestPanel';
 import { Controller } from './scoringServer/controller';
 import { StatusBar } from './scoringServer/statusBar';
+import { ScoringWorkspace } from './scoringWorkspace';
 
 let manager: DaemonManager | undefined;
 
@@ -26,7 +27,7 @@ export interface Extension {
 const workspacePaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
 /** The daemon's owner; `controller()` is late-bound because the controller needs the manager. */
-function createDaemonManager(output: vscode.OutputChannel, controller: () => Controller): DaemonManager {
+function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento, controller: () => Controller): DaemonManager {
   const mgr: DaemonManager = new DaemonManager({
     resolveInterpreter: () =>
       resolveInterpreter({
@@ -51,6 +52,7 @@ function createDaemonManager(output: vscode.OutputChannel, controller: () => Con
     settingPath: () => readSettings().pythonPath,
     log: (l) => output.appendLine(l),
     canSelectInterpreter: hasPythonExtension,
+    prompts: mementoPrompts(state),
   });
   return mgr;
 }
@@ -100,7 +102,7 @@ function watchSettings(mgr: DaemonManager, codeLens: ScoreCodeLensProvider, outp
 }
 
 /** Follow the interpreter selected in the Python extension (unless our setting overrides it). */
-function followPythonExtension(context: vscode.ExtensionContext, mgr: DaemonManager, output: vscode.OutputChannel): void {
+function followPythonExtension(context: vscode.ExtensionContext, mgr: DaemonManager, output: vscode.OutputChannel, scoring: ScoringWorkspace): void {
   if (!hasPythonExtension()) {
     return;
   }
@@ -108,7 +110,7 @@ function followPythonExtension(context: vscode.ExtensionContext, mgr: DaemonMana
     (api) =>
       context.subscriptions.push(
         api.environments.onDidChangeActiveEnvironmentPath(async () => {
-          if (!readSettings().pythonPath) {
+          if (!readSettings().pythonPath && scoring.hasScoringScript) {
             await restartDaemon(mgr, output, 'Python interpreter changed');
           }
         }),
@@ -121,10 +123,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
   const statusBar = new StatusBar(COMMANDS.statusMenu);
   const debug = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l));
-  const mgr = createDaemonManager(output, () => ctl);
+  const mgr = createDaemonManager(output, context.workspaceState, () => ctl);
   manager = mgr;
   const ctl = new Controller(mgr, statusBar, output, debug);
-  const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens);
+  const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens, (u) => readSettings(u).entryScript);
+  const scoring = new ScoringWorkspace();
   const panelHost = panelHostFor(ctl, mgr);
   const history = new RequestHistory(context.workspaceState);
   context.subscriptions.push(
@@ -132,6 +135,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     statusBar,
     debug,
     ctl,
+    scoring,
     { dispose: () => void mgr.dispose() },
     mgr.onDidReset(() => ctl.daemonGone()),
     ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output }),
@@ -139,9 +143,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     vscode.languages.registerCodeLensProvider({ scheme: 'file', language: 'python' }, codeLens),
     watchSettings(mgr, codeLens, output),
   );
-  followPythonExtension(context, mgr, output);
-  // Start the daemon now: diagnostics and status work before the first command.
-  void mgr.ensure(false).then((d) => d && ctl.refreshStatus(d));
+  followPythonExtension(context, mgr, output, scoring);
+  // In a workspace with a scoring script, start the daemon now: diagnostics and status work
+  // before the first command. Elsewhere it starts with the first command.
+  scoring.onDidFind(() => void mgr.ensure(false).then((d) => d && ctl.refreshStatus(d)));
+  void scoring.detect();
   return { controller: ctl, manager: mgr };
 }
 

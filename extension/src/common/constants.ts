@@ -23,3 +23,14 @@ export const STATUS_BAR_ID = 'azmlinfsrv.status';
 export const PYTHON_EXTENSION_ID = 'ms-python.python';
 /** `python -m` target of the language daemon (src/azmlinfsrv/daemon). */
 export const DAEMON_MODULE = 'azmlinfsrv.daemon';
+
+/** `when`-clause context keys set by scoringWorkspace.ts (package.json's menus use them). */
+export const CONTEXT_KEYS = {
+  /** The active editor is a scoring script. */
+  isScoringScript: 'azmlinfsrv.isScoringScript',
+  /** The workspace holds a scoring script. */
+  hasScoringScript: 'azmlinfsrv.workspaceHasScoringScript',
+} as const;
+
+/** workspaceState key: the interpreters the install prompt was already shown for. */
+export const PROMPTED_KEY = 'azmlinfsrv.installPromptShown';

@@ -4,7 +4,7 @@
  */
 import * as vscode from 'vscode';
 import { Interpreter, InstallCommand, describeSource, ImportCheck } from './python';
-import { DAEMON_MODULE, SECTION } from './constants';
+import { DAEMON_MODULE, PROMPTED_KEY, SECTION } from './constants';
 import { DaemonConnection, InitializationOptions } from '../protocol';
 
 export interface ManagedClient extends DaemonConnection {
@@ -24,6 +24,22 @@ export interface DaemonManagerDeps {
   log(line: string): void;
   /** Python extension present: offer "Select Interpreter". */
   canSelectInterpreter(): boolean;
+  /** Which interpreters the unasked-for install prompt was shown for (remembered across sessions). */
+  prompts: PromptMemory;
+}
+
+export interface PromptMemory {
+  shown(key: string): boolean;
+  remember(key: string): void;
+}
+
+/** A PromptMemory kept in a Memento (the workspace state): shown once, remembered across sessions. */
+export function mementoPrompts(m: vscode.Memento): PromptMemory {
+  const list = () => m.get<string[]>(PROMPTED_KEY) ?? [];
+  return {
+    shown: (key) => list().includes(key),
+    remember: (key) => void m.update(PROMPTED_KEY, [...new Set([...list(), key])]),
+  };
 }
 
 export const INSTALL = 'Install';
@@ -38,7 +54,6 @@ export class DaemonManager implements vscode.Disposable {
   private lastPython: string | undefined;
   /** The settings the running daemon was started with (to ignore no-op configuration events). */
   startedWith: { settingPath: string; reloadOnSave: boolean } | undefined;
-  private readonly prompted = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the daemon was stopped or replaced (its server went with it). */
   readonly onDidReset = this.changed.event;
@@ -77,8 +92,9 @@ export class DaemonManager implements vscode.Disposable {
     const check = await this.deps.checkImportable(interp.path);
     if (!check.ok) {
       this.deps.log(`${DAEMON_MODULE} is not importable in ${interp.path}: ${check.detail ?? ''}`);
-      if (interactive || !this.prompted.has(interp.path)) {
-        this.prompted.add(interp.path);
+      // Asked for (a command): always answer. Unasked (activation): once per interpreter, ever.
+      if (interactive || !this.deps.prompts.shown(interp.path)) {
+        this.deps.prompts.remember(interp.path);
         void this.offerInstall(interp, check.detail);
       }
       return undefined;

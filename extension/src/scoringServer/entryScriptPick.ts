@@ -2,7 +2,8 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { readSettings } from '../common/settings';
-import { EXCLUDE_GLOB, resolveEntryScript, SCORE_GLOB } from '../entryScript';
+import { findScoringScripts, resolveEntryScript } from '../entryScript';
+import { workspaceScan } from '../scoringWorkspace';
 
 async function pickOne(candidates: string[]): Promise<string | undefined> {
   const items = candidates.map((c) => ({ label: path.basename(c), description: vscode.workspace.asRelativePath(c), file: c }));
@@ -17,7 +18,7 @@ export async function pickEntryScript(uri?: vscode.Uri): Promise<string | undefi
     explicit: uri?.fsPath,
     active: doc && doc.uri.scheme === 'file' ? { fileName: doc.uri.fsPath, text: doc.getText() } : undefined,
     setting: readSettings(uri ?? doc?.uri).entryScript,
-    findCandidates: async () => (await vscode.workspace.findFiles(SCORE_GLOB, EXCLUDE_GLOB, 50)).map((u) => u.fsPath),
+    findCandidates: () => findScoringScripts(workspaceScan),
     pick: pickOne,
   });
 }

@@ -12,7 +12,7 @@ import { StatusTracker } from './statusTracker';
 import { DaemonSource, DebugAttacher, WorkerAttach } from './workerAttach';
 
 const NO_ENTRY_SCRIPT =
-  'AzureML Scoring: no entry script. Open your score.py, set "azmlinfsrv.entryScript", or add a *score*.py to the workspace.';
+  'AzureML Scoring: no entry script. Open your score.py, set "azmlinfsrv.entryScript", or add a .py with top-level init() and run() to the workspace.';
 
 function isDirectory(p: string): boolean {
   try {
