@@ -52,6 +52,7 @@ function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento
     settingPath: () => readSettings().pythonPath,
     log: (l) => output.appendLine(l),
     canSelectInterpreter: hasPythonExtension,
+    isTrusted: () => vscode.workspace.isTrusted,
     prompts: mementoPrompts(state),
   });
   return mgr;
@@ -119,6 +120,24 @@ function followPythonExtension(context: vscode.ExtensionContext, mgr: DaemonMana
   );
 }
 
+/**
+ * In a trusted workspace with a scoring script, start the daemon now: diagnostics and status
+ * work before the first command. Elsewhere it starts with the first command (or on trust).
+ */
+function startWhenScoring(context: vscode.ExtensionContext, mgr: DaemonManager, ctl: Controller, scoring: ScoringWorkspace, codeLens: ScoreCodeLensProvider): void {
+  const startQuietly = () => void mgr.ensure(false).then((d) => d && ctl.refreshStatus(d));
+  context.subscriptions.push(
+    scoring.onDidFind(startQuietly),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      codeLens.refresh();
+      if (scoring.hasScoringScript) {
+        startQuietly();
+      }
+    }),
+  );
+  void scoring.detect();
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<Extension> {
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
   const statusBar = new StatusBar(COMMANDS.statusMenu);
@@ -126,7 +145,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const mgr = createDaemonManager(output, context.workspaceState, () => ctl);
   manager = mgr;
   const ctl = new Controller(mgr, statusBar, output, debug);
-  const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens, (u) => readSettings(u).entryScript);
+  const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens && vscode.workspace.isTrusted, (u) => readSettings(u).entryScript);
   const scoring = new ScoringWorkspace();
   const panelHost = panelHostFor(ctl, mgr);
   const history = new RequestHistory(context.workspaceState);
@@ -144,10 +163,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     watchSettings(mgr, codeLens, output),
   );
   followPythonExtension(context, mgr, output, scoring);
-  // In a workspace with a scoring script, start the daemon now: diagnostics and status work
-  // before the first command. Elsewhere it starts with the first command.
-  scoring.onDidFind(() => void mgr.ensure(false).then((d) => d && ctl.refreshStatus(d)));
-  void scoring.detect();
+  startWhenScoring(context, mgr, ctl, scoring, codeLens);
   return { controller: ctl, manager: mgr };
 }
 

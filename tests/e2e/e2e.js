@@ -147,6 +147,10 @@ async function main() {
   if (!check('VSIX exists (npm run package)', fs.existsSync(VSIX), VSIX)) {
     return;
   }
+  const listing = cp.spawnSync(PYTHON, ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', VSIX], { encoding: 'utf8' });
+  const entries = listing.stdout.split('\n');
+  const wanted = ['extension/LICENSE.txt', 'extension/extension/media/icon.png', 'extension/extension/media/walkthrough/scoring-script.md'];
+  check('the .vsix carries the LICENSE, the icon and the walkthrough', wanted.every((w) => entries.includes(w)), wanted.filter((w) => !entries.includes(w)).join(', ') || 'all present');
   const imp = cp.spawnSync(PYTHON, ['-c', 'import azmlinfsrv.daemon'], { encoding: 'utf8' });
   if (!check(`${PYTHON} can import azmlinfsrv.daemon`, imp.status === 0, (imp.stderr || '').trim().split('\n').pop())) {
     return;

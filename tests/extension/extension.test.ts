@@ -200,4 +200,25 @@ describe('extension activation and command wiring', () => {
     await vscode.commands.executeCommand('azmlinfsrv.start');
     assert.match(fake.state.messages.find((m) => m.level === 'warning')?.text ?? '', /needs azmlinfsrv/);
   });
+
+  it('starts nothing in an untrusted folder, explains on a command, and starts once trusted', async () => {
+    fake.state.trusted = false;
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, true) };
+    LanguageClient.respond = (cmd) => (cmd.endsWith('.status') ? { state: 'stopped' } : {});
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.state.outputs[0].lines.includes('Untrusted folder: the daemon is not started.'));
+    assert.equal(LanguageClient.instances.length, 0);
+    assert.equal(fake.state.messages.length, 0, 'no prompt unasked');
+    const provider = fake.state.codeLensProviders[0].provider;
+    const score = path.join(ws, 'score.py');
+    assert.deepEqual(provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))), []);
+    fake.state.answers = ['Manage Workspace Trust'];
+    await vscode.commands.executeCommand('azmlinfsrv.start');
+    await until(() => fake.state.executed.some((e) => e.command === 'workbench.trust.manage'));
+    assert.match(fake.state.messages[0].text, /not trusted/);
+    assert.equal(LanguageClient.instances.length, 0);
+    fake.grantTrust();
+    await until(() => LanguageClient.instances.length === 1);
+    assert.equal(provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))).length, 4);
+  });
 });

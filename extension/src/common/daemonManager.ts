@@ -24,6 +24,8 @@ export interface DaemonManagerDeps {
   log(line: string): void;
   /** Python extension present: offer "Select Interpreter". */
   canSelectInterpreter(): boolean;
+  /** Workspace trust: the daemon runs the folder's interpreter and score.py, so never in an untrusted folder. */
+  isTrusted(): boolean;
   /** Which interpreters the unasked-for install prompt was shown for (remembered across sessions). */
   prompts: PromptMemory;
 }
@@ -45,6 +47,9 @@ export function mementoPrompts(m: vscode.Memento): PromptMemory {
 export const INSTALL = 'Install';
 export const SELECT_INTERPRETER = 'Select Interpreter';
 export const OPEN_SETTINGS = 'Open Settings';
+export const MANAGE_TRUST = 'Manage Workspace Trust';
+export const UNTRUSTED =
+  'AzureML Scoring: this folder is not trusted. Starting the scoring server runs its score.py and Python interpreter: trust the folder first.';
 
 export class DaemonManager implements vscode.Disposable {
   private client: ManagedClient | undefined;
@@ -86,17 +91,19 @@ export class DaemonManager implements vscode.Disposable {
   }
 
   private async startNew(interactive: boolean): Promise<ManagedClient | undefined> {
+    if (!this.deps.isTrusted()) {
+      this.deps.log('Untrusted folder: the daemon is not started.');
+      if (interactive) {
+        void this.offerTrust();
+      }
+      return undefined;
+    }
     const interp = await this.deps.resolveInterpreter();
     this.interpreterValue = interp;
     this.deps.log(`Interpreter: ${interp.path} (${describeSource(interp.source)})`);
     const check = await this.deps.checkImportable(interp.path);
     if (!check.ok) {
-      this.deps.log(`${DAEMON_MODULE} is not importable in ${interp.path}: ${check.detail ?? ''}`);
-      // Asked for (a command): always answer. Unasked (activation): once per interpreter, ever.
-      if (interactive || !this.deps.prompts.shown(interp.path)) {
-        this.deps.prompts.remember(interp.path);
-        void this.offerInstall(interp, check.detail);
-      }
+      this.notImportable(interp, check, interactive);
       return undefined;
     }
     const init = this.deps.initOptions();
@@ -113,6 +120,21 @@ export class DaemonManager implements vscode.Disposable {
     this.startedWith = { settingPath: this.deps.settingPath(), reloadOnSave: init.reloadOnSave };
     this.deps.log(`Daemon started: ${interp.path} -m ${DAEMON_MODULE}`);
     return client;
+  }
+
+  private notImportable(interp: Interpreter, check: ImportCheck, interactive: boolean): void {
+    this.deps.log(`${DAEMON_MODULE} is not importable in ${interp.path}: ${check.detail ?? ''}`);
+    // Asked for (a command): always answer. Unasked (activation): once per interpreter, ever.
+    if (interactive || !this.deps.prompts.shown(interp.path)) {
+      this.deps.prompts.remember(interp.path);
+      void this.offerInstall(interp, check.detail);
+    }
+  }
+
+  private async offerTrust(): Promise<void> {
+    if ((await vscode.window.showWarningMessage(UNTRUSTED, MANAGE_TRUST)) === MANAGE_TRUST) {
+      await vscode.commands.executeCommand('workbench.trust.manage');
+    }
   }
 
   async offerInstall(interp: Interpreter, detail?: string): Promise<void> {

@@ -138,6 +138,7 @@ export const state = {
   clipboard: '',
   progress: [] as { title?: string; messages: string[] }[],
   codeLensProviders: [] as any[],
+  trusted: true,
 };
 
 const onDidStartDebugSession = new EventEmitter<any>();
@@ -146,6 +147,13 @@ const onDidChangeConfiguration = new EventEmitter<any>();
 const onDidCloseTerminal = new EventEmitter<any>();
 const onDidSaveTextDocument = new EventEmitter<any>();
 const onDidChangeActiveTextEditor = new EventEmitter<any>();
+const onDidGrantWorkspaceTrust = new EventEmitter<void>();
+
+/** The user trusts the folder (Manage Workspace Trust). */
+export function grantTrust(): void {
+  state.trusted = true;
+  onDidGrantWorkspaceTrust.fire();
+}
 
 /** A TextDocument as the extension reads it. */
 export function document(p: string, text: string): any {
@@ -196,6 +204,7 @@ export function reset(): void {
   state.clipboard = '';
   state.progress = [];
   state.codeLensProviders = [];
+  state.trusted = true;
 }
 
 function message(level: Message['level']) {
@@ -299,6 +308,10 @@ export const workspace = {
   },
   onDidChangeConfiguration: onDidChangeConfiguration.event,
   onDidSaveTextDocument: onDidSaveTextDocument.event,
+  get isTrusted(): boolean {
+    return state.trusted;
+  },
+  onDidGrantWorkspaceTrust: onDidGrantWorkspaceTrust.event,
 };
 
 export const commands = {
