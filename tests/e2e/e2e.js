@@ -136,6 +136,44 @@ function ourProcesses() {
   return out;
 }
 
+/**
+ * Issue 9: a workspace whose *score*.py files are not scoring scripts (no top-level init and run)
+ * gets no daemon (so no diagnostics and no prompt) and no CodeLens. The window is reloaded with a
+ * second folder; absence is watched for a bounded time after the extension has activated there.
+ */
+async function quietWorkspace(page, url, statusText, screenshot) {
+  const quiet = path.join(tmpRoot, 'quiet-workspace');
+  fs.mkdirSync(quiet, { recursive: true });
+  fs.writeFileSync(path.join(quiet, 'test_score.py'), 'def test_score():\n    assert 1 + 1 == 2\n');
+  // A top-level run() but no init(): the old name-based detection showed CodeLens and errors here.
+  fs.writeFileSync(path.join(quiet, 'f1_score.py'), 'def run(y_true, y_pred):\n    return 1.0\n');
+  await page.goto(url + '/?folder=' + encodeURIComponent(quiet));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'f1_score.py' });
+  await row.waitFor({ timeout: 60000 });
+  await row.click();
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  await editor.locator('.view-lines', { hasText: 'def run' }).waitFor({ timeout: 20000 });
+  const activated = await pollUntil(async () => ({ ok: /Scoring: stopped/.test(await statusText()) }), 60000);
+  check('quiet workspace: the extension is active there (status bar)', activated.ok);
+  const seen = { daemon: [], lenses: 0, problems: [], notifications: [] };
+  const end = Date.now() + 15000;
+  while (Date.now() < end) {
+    seen.daemon.push(...ourProcesses().filter((p) => p.cmd.includes(quiet) || /azmlinfsrv\.daemon/.test(p.cmd)));
+    seen.lenses = Math.max(seen.lenses, await page.locator('.codelens-decoration', { hasText: /Send Sample Request|Debug/ }).count());
+    seen.notifications.push(...(await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts().catch(() => [])).filter((t) => /azmlinfsrv|AzureML/i.test(t)));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await page.keyboard.press('Control+Shift+M');
+  await page.locator('.markers-panel').waitFor({ timeout: 15000 }).catch(() => undefined);
+  seen.problems = (await page.locator('.markers-panel .monaco-list-row').allInnerTexts().catch(() => [])).filter((t) => /azmlinfsrv/.test(t));
+  await screenshot('quiet-workspace');
+  check('quiet workspace (test_score.py, f1_score.py): no daemon started', seen.daemon.length === 0, JSON.stringify(seen.daemon.slice(0, 2)));
+  check('quiet workspace: no azmlinfsrv CodeLens', seen.lenses === 0, String(seen.lenses));
+  check('quiet workspace: no azmlinfsrv diagnostics', seen.problems.length === 0, JSON.stringify(seen.problems));
+  check('quiet workspace: no azmlinfsrv prompt', seen.notifications.length === 0, JSON.stringify([...new Set(seen.notifications)]));
+}
+
 async function main() {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   for (const f of fs.readdirSync(OUT_DIR)) {
@@ -274,6 +312,8 @@ async function main() {
   const statusText = async () => ((await statusItem.innerText().catch(() => '')) || '').replace(/\s+/g, ' ').trim();
   const activated = await pollUntil(async () => ({ ok: /Scoring: (stopped|running|starting)/.test(await statusText()), t: await statusText() }), 60000);
   check('extension activated: status bar item shows the server state', activated.ok, JSON.stringify(activated.t));
+  const lensOnScore = await pollUntil(async () => ({ ok: (await page.locator('.codelens-decoration', { hasText: 'Send Sample Request' }).count()) > 0 }), 30000);
+  check('score.py (init and run) shows the Send Sample Request CodeLens', lensOnScore.ok);
 
   // Clicking the tab activates score.py's editor and gives it the keyboard focus.
   async function focusEditor() {
@@ -448,6 +488,7 @@ async function main() {
     return { ok: p.length === 0, p };
   }, 15000);
   check('no azmlinfsrv server process left after Stop', leftovers.ok, JSON.stringify(leftovers.p));
+  await quietWorkspace(page, url, statusText, screenshot);
   fs.writeFileSync(path.join(OUT_DIR, 'browser-console-errors.txt'), consoleErrors.join('\n'));
 }
 
