@@ -6,7 +6,6 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
-E2E_SETUP ?= ../shared/vscode-e2e/setup-code-server.sh
 PORT ?= 5001
 EXAMPLE ?= examples/hello
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
@@ -74,9 +73,9 @@ test-webview: $(NODE_STAMP)
 vsix: $(NODE_STAMP)
 	npm run package
 
+# code-server (a real VS Code) comes from the npm registry + Debian packages, into ~/.cache.
 test-e2e: $(STAMP) vsix
-	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
-	bash $(E2E_SETUP)
+	bash tests/e2e/setup-code-server.sh
 	PYTHON=$(abspath $(PY)) npm run test:e2e
 
 test: lint test-server test-gate test-daemon test-reliability lint-extension test-extension test-webview test-e2e

@@ -1,6 +1,7 @@
 /** "Send Sample Request" and "Debug" above `def init(` and `def run(` of an entry script. */
 import * as vscode from 'vscode';
-import { looksLikeScoreScript } from './entryScript';
+import { COMMANDS } from './common/constants';
+import { isScoringScript } from './entryScript';
 
 const DEF = /^(?:async\s+)?def\s+(init|run)\s*\(/;
 
@@ -19,7 +20,11 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
 
-  constructor(private readonly enabled: () => boolean) {}
+  constructor(
+    private readonly enabled: () => boolean,
+    /** The azmlinfsrv.entryScript setting for a file: that script gets lenses whatever it defines. */
+    private readonly entryScriptSetting: (uri: vscode.Uri) => string = () => '',
+  ) {}
 
   refresh(): void {
     this.changed.fire();
@@ -30,15 +35,15 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
       return [];
     }
     const text = doc.getText();
-    if (!looksLikeScoreScript(doc.uri.fsPath, text)) {
+    if (!isScoringScript(doc.uri.fsPath, text, this.entryScriptSetting(doc.uri))) {
       return [];
     }
     const lenses: vscode.CodeLens[] = [];
     for (const { line } of entryPointLines(text)) {
       const range = new vscode.Range(line, 0, line, 0);
       lenses.push(
-        new vscode.CodeLens(range, { title: '$(send) Send Sample Request', command: 'azmlinfsrv.sendRequest', arguments: [doc.uri] }),
-        new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: 'azmlinfsrv.debug', arguments: [doc.uri] }),
+        new vscode.CodeLens(range, { title: '$(send) Send Sample Request', command: COMMANDS.sendRequest, arguments: [doc.uri] }),
+        new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: COMMANDS.debug, arguments: [doc.uri] }),
       );
     }
     return lenses;

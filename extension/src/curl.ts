@@ -1,4 +1,4 @@
-import { shellQuote } from './interpreter';
+import { shellQuote } from './common/python';
 
 export interface CurlRequest {
   method: string;

@@ -1,6 +1,6 @@
 /**
  * The daemon's LSP interface (python -m azmlinfsrv.daemon), as the extension relies on it.
- * Names here are fixed by the daemon; see ARCHITECTURE.md "The daemon's LSP interface".
+ * Names here are fixed by the daemon; docs/daemon.md describes that interface.
  */
 
 export const DaemonCommands = {

@@ -141,45 +141,48 @@ export class RequestPanel implements vscode.Disposable {
   private async handle(m: FromWebview): Promise<void> {
     switch (m.type) {
       case 'ready':
-        await this.init();
-        return;
-      case 'send': {
-        await this.post({ type: 'sending' });
-        try {
-          const { bodyFile, ...args } = this.toArgs(m.request);
-          const result = await this.host.send(args, this.script);
-          const view = toResponseView(result);
-          await this.post({ type: 'response', view });
-          const list = await this.history.add({
-            method: args.method,
-            path: args.path,
-            headers: args.headers ?? {},
-            body: bodyFile ? '' : (args.body ?? ''),
-            bodyFile,
-            time: new Date().toISOString(),
-            status: result.status,
-            elapsedMs: view.elapsedMs,
-          });
-          await this.post({ type: 'history', history: toHistoryItems(list) });
-        } catch (e) {
-          await this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
-        }
-        return;
-      }
-      case 'copyCurl': {
-        const r = m.request;
-        const base = this.host.status.url ?? 'http://127.0.0.1:5001';
-        const bodyFile = r.bodyFile && r.bodyFile === this.sample.bodyFile ? r.bodyFile : undefined;
-        const cmd = toCurl({ method: r.method, path: r.path, headers: parseHeaders(r.headersText), body: bodyFile ? undefined : r.body, bodyFile }, base);
-        await vscode.env.clipboard.writeText(cmd);
-        void vscode.window.showInformationMessage('AzureML Scoring: curl command copied to the clipboard.');
-        return;
-      }
+        return this.init();
+      case 'send':
+        return this.send(m.request);
+      case 'copyCurl':
+        return this.copyCurl(m.request);
       case 'clearHistory':
         await this.history.clear();
         await this.post({ type: 'history', history: [] });
         return;
     }
+  }
+
+  /** Sends the panel's request, shows the response and records it in the history. */
+  private async send(request: PanelRequest): Promise<void> {
+    await this.post({ type: 'sending' });
+    try {
+      const { bodyFile, ...args } = this.toArgs(request);
+      const result = await this.host.send(args, this.script);
+      const view = toResponseView(result);
+      await this.post({ type: 'response', view });
+      const list = await this.history.add({
+        method: args.method,
+        path: args.path,
+        headers: args.headers ?? {},
+        body: bodyFile ? '' : (args.body ?? ''),
+        bodyFile,
+        time: new Date().toISOString(),
+        status: result.status,
+        elapsedMs: view.elapsedMs,
+      });
+      await this.post({ type: 'history', history: toHistoryItems(list) });
+    } catch (e) {
+      await this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+    }
+  }
+
+  private async copyCurl(r: PanelRequest): Promise<void> {
+    const base = this.host.status.url ?? 'http://127.0.0.1:5001';
+    const bodyFile = r.bodyFile && r.bodyFile === this.sample.bodyFile ? r.bodyFile : undefined;
+    const cmd = toCurl({ method: r.method, path: r.path, headers: parseHeaders(r.headersText), body: bodyFile ? undefined : r.body, bodyFile }, base);
+    await vscode.env.clipboard.writeText(cmd);
+    void vscode.window.showInformationMessage('AzureML Scoring: curl command copied to the clipboard.');
   }
 
   dispose(): void {

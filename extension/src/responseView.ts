@@ -53,14 +53,45 @@ export function formatBytes(n: number): string {
 
 const IMAGE_TYPES = /^image\/(png|jpe?g|gif|webp|bmp|svg\+xml|x-icon|vnd\.microsoft\.icon)$/;
 
+/** A base64 body: an inline image when small enough, else a note of its size. */
+function binaryView(base: ResponseView, body: string): ResponseView {
+  const size = base64Size(body);
+  const image = IMAGE_TYPES.test(base.contentType);
+  if (image && size <= MAX_IMAGE_BYTES) {
+    return { ...base, totalBytes: size, kind: 'image', imageSrc: `data:${base.contentType};base64,${body.replace(/\s/g, '')}` };
+  }
+  const note = `${formatBytes(size)} of binary data${base.contentType ? ` (${base.contentType})` : ''}${image ? ', too large to preview' : ''}`;
+  return { ...base, totalBytes: size, kind: 'binary', note };
+}
+
+/** A text body: pretty JSON when it parses as such, cut at maxChars with a note. */
+function textView(base: ResponseView, body: string, maxChars: number): ResponseView {
+  const totalBytes = Buffer.byteLength(body, 'utf8');
+  let kind: BodyKind = 'text';
+  let text = body;
+  const ct = base.contentType;
+  if (/json/.test(ct) || ((!ct || ct === 'text/plain') && /^[[{"]/.test(body.trimStart()))) {
+    try {
+      text = JSON.stringify(JSON.parse(body), null, 2);
+      kind = 'json';
+    } catch {
+      // not JSON after all: show as text
+    }
+  }
+  if (text.length <= maxChars) {
+    return { ...base, totalBytes, kind, text };
+  }
+  const note = `Body truncated: showing the first ${formatBytes(maxChars)} of ${formatBytes(totalBytes)}. Use "Copy as curl" to get all of it.`;
+  return { ...base, totalBytes, kind, text: text.slice(0, maxChars), truncated: true, note };
+}
+
 export function toResponseView(r: SendRequestResult, maxChars = MAX_TEXT_CHARS): ResponseView {
-  const headers = Object.entries(r.headers ?? {});
   const contentType = (header(r.headers ?? {}, 'content-type') ?? '').split(';')[0].trim().toLowerCase();
   const base: ResponseView = {
     status: r.status,
     statusText: REASONS[r.status] ?? '',
     elapsedMs: Math.round(r.elapsedMs ?? 0),
-    headers,
+    headers: Object.entries(r.headers ?? {}),
     contentType,
     kind: 'empty',
     totalBytes: 0,
@@ -70,38 +101,5 @@ export function toResponseView(r: SendRequestResult, maxChars = MAX_TEXT_CHARS):
   if (!body) {
     return base;
   }
-  if (r.isBase64) {
-    const size = base64Size(body);
-    base.totalBytes = size;
-    if (IMAGE_TYPES.test(contentType) && size <= MAX_IMAGE_BYTES) {
-      return { ...base, kind: 'image', imageSrc: `data:${contentType};base64,${body.replace(/\s/g, '')}` };
-    }
-    return {
-      ...base,
-      kind: 'binary',
-      note: `${formatBytes(size)} of binary data${contentType ? ` (${contentType})` : ''}${IMAGE_TYPES.test(contentType) ? ', too large to preview' : ''}`,
-    };
-  }
-  base.totalBytes = Buffer.byteLength(body, 'utf8');
-  let kind: BodyKind = 'text';
-  let text = body;
-  const trimmed = body.trimStart();
-  if (/json/.test(contentType) || ((!contentType || contentType === 'text/plain') && /^[[{"]/.test(trimmed))) {
-    try {
-      text = JSON.stringify(JSON.parse(body), null, 2);
-      kind = 'json';
-    } catch {
-      // not JSON after all: show as text
-    }
-  }
-  if (text.length > maxChars) {
-    return {
-      ...base,
-      kind,
-      text: text.slice(0, maxChars),
-      truncated: true,
-      note: `Body truncated: showing the first ${formatBytes(maxChars)} of ${formatBytes(base.totalBytes)}. Use "Copy as curl" to get all of it.`,
-    };
-  }
-  return { ...base, kind, text };
+  return r.isBase64 ? binaryView(base, body) : textView(base, body, maxChars);
 }

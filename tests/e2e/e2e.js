@@ -5,13 +5,13 @@
 //   running; break init() + save -> error in Problems at the right line; fix + save -> gone;
 //   "Send Sample Request" -> Send -> 200 body in the panel; breakpoint in run() + "Debug Scoring
 //   Server" + send -> the debugger stops there. Screenshots of each step go to OUT_DIR (printed).
-// Based on ../../shared/vscode-e2e/example-driver.js: poll, never sleep-as-sync; a watchdog;
-// everything in one temp folder; what we start is killed by process group at the end.
+// Poll, never sleep-as-sync; a watchdog; everything in one temp folder; what we start is
+// killed by process group at the end. code-server comes from ./setup-code-server.sh.
 //
 // Env (all optional):
 //   VSIX         the package to install        (default <repo>/azmlinfsrv.vsix: `npm run package`)
 //   PYTHON       interpreter with azmlinfsrv[daemon] (default <repo>/.venv/bin/python)
-//   CODE_SERVER  code-server's out/node/entry.js (default ~/.cache/vscode-e2e/code-server/...)
+//   CODE_SERVER  code-server's out/node/entry.js (default: where setup-code-server.sh puts it)
 //   CHROMIUM     browser executable             (default /usr/bin/chromium)
 //   OUT_DIR      screenshots + logs             (default <repo>/out/e2e)
 //   E2E_TIMEOUT_MS watchdog                     (default 420000)
@@ -24,18 +24,15 @@ const cp = require('child_process');
 
 const REPO = path.resolve(__dirname, '..', '..');
 function loadPlaywright() {
-  const candidates = ['playwright-core', path.join(os.homedir(), '.cache/vscode-e2e/tools/node_modules/playwright-core')];
-  for (const c of candidates) {
-    try {
-      return require(c);
-    } catch {
-      /* next */
-    }
+  try {
+    return require('playwright-core');
+  } catch {
+    throw new Error('playwright-core not found: run npm ci');
   }
-  throw new Error('playwright-core not found: run npm ci');
 }
 
-const CODE_SERVER = process.env.CODE_SERVER || path.join(os.homedir(), '.cache/vscode-e2e/code-server/node_modules/code-server/out/node/entry.js');
+const CACHE = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+const CODE_SERVER = process.env.CODE_SERVER || path.join(CACHE, 'azmlinfsrv-e2e/code-server/node_modules/code-server/out/node/entry.js');
 const VSIX = path.resolve(process.env.VSIX || path.join(REPO, 'azmlinfsrv.vsix'));
 const PYTHON = process.env.PYTHON || path.join(REPO, '.venv', 'bin', 'python');
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
@@ -139,6 +136,44 @@ function ourProcesses() {
   return out;
 }
 
+/**
+ * Issue 9: a workspace whose *score*.py files are not scoring scripts (no top-level init and run)
+ * gets no daemon (so no diagnostics and no prompt) and no CodeLens. The window is reloaded with a
+ * second folder; absence is watched for a bounded time after the extension has activated there.
+ */
+async function quietWorkspace(page, url, statusText, screenshot) {
+  const quiet = path.join(tmpRoot, 'quiet-workspace');
+  fs.mkdirSync(quiet, { recursive: true });
+  fs.writeFileSync(path.join(quiet, 'test_score.py'), 'def test_score():\n    assert 1 + 1 == 2\n');
+  // A top-level run() but no init(): the old name-based detection showed CodeLens and errors here.
+  fs.writeFileSync(path.join(quiet, 'f1_score.py'), 'def run(y_true, y_pred):\n    return 1.0\n');
+  await page.goto(url + '/?folder=' + encodeURIComponent(quiet));
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'f1_score.py' });
+  await row.waitFor({ timeout: 60000 });
+  await row.click();
+  const editor = page.locator('.editor-group-container .monaco-editor').first();
+  await editor.locator('.view-lines', { hasText: 'def run' }).waitFor({ timeout: 20000 });
+  const activated = await pollUntil(async () => ({ ok: /Scoring: stopped/.test(await statusText()) }), 60000);
+  check('quiet workspace: the extension is active there (status bar)', activated.ok);
+  const seen = { daemon: [], lenses: 0, problems: [], notifications: [] };
+  const end = Date.now() + 15000;
+  while (Date.now() < end) {
+    seen.daemon.push(...ourProcesses().filter((p) => p.cmd.includes(quiet) || /azmlinfsrv\.daemon/.test(p.cmd)));
+    seen.lenses = Math.max(seen.lenses, await page.locator('.codelens-decoration', { hasText: /Send Sample Request|Debug/ }).count());
+    seen.notifications.push(...(await page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts().catch(() => [])).filter((t) => /azmlinfsrv|AzureML/i.test(t)));
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  await page.keyboard.press('Control+Shift+M');
+  await page.locator('.markers-panel').waitFor({ timeout: 15000 }).catch(() => undefined);
+  seen.problems = (await page.locator('.markers-panel .monaco-list-row').allInnerTexts().catch(() => [])).filter((t) => /azmlinfsrv/.test(t));
+  await screenshot('quiet-workspace');
+  check('quiet workspace (test_score.py, f1_score.py): no daemon started', seen.daemon.length === 0, JSON.stringify(seen.daemon.slice(0, 2)));
+  check('quiet workspace: no azmlinfsrv CodeLens', seen.lenses === 0, String(seen.lenses));
+  check('quiet workspace: no azmlinfsrv diagnostics', seen.problems.length === 0, JSON.stringify(seen.problems));
+  check('quiet workspace: no azmlinfsrv prompt', seen.notifications.length === 0, JSON.stringify([...new Set(seen.notifications)]));
+}
+
 async function main() {
   fs.mkdirSync(OUT_DIR, { recursive: true });
   for (const f of fs.readdirSync(OUT_DIR)) {
@@ -150,11 +185,15 @@ async function main() {
   if (!check('VSIX exists (npm run package)', fs.existsSync(VSIX), VSIX)) {
     return;
   }
+  const listing = cp.spawnSync(PYTHON, ['-c', 'import sys, zipfile; print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', VSIX], { encoding: 'utf8' });
+  const entries = listing.stdout.split('\n');
+  const wanted = ['extension/LICENSE.txt', 'extension/extension/media/icon.png', 'extension/extension/media/walkthrough/scoring-script.md'];
+  check('the .vsix carries the LICENSE, the icon and the walkthrough', wanted.every((w) => entries.includes(w)), wanted.filter((w) => !entries.includes(w)).join(', ') || 'all present');
   const imp = cp.spawnSync(PYTHON, ['-c', 'import azmlinfsrv.daemon'], { encoding: 'utf8' });
   if (!check(`${PYTHON} can import azmlinfsrv.daemon`, imp.status === 0, (imp.stderr || '').trim().split('\n').pop())) {
     return;
   }
-  if (!check('code-server installed (setup-code-server.sh)', fs.existsSync(CODE_SERVER), CODE_SERVER)) {
+  if (!check('code-server installed (tests/e2e/setup-code-server.sh)', fs.existsSync(CODE_SERVER), CODE_SERVER)) {
     return;
   }
   const { chromium } = loadPlaywright();
@@ -273,6 +312,8 @@ async function main() {
   const statusText = async () => ((await statusItem.innerText().catch(() => '')) || '').replace(/\s+/g, ' ').trim();
   const activated = await pollUntil(async () => ({ ok: /Scoring: (stopped|running|starting)/.test(await statusText()), t: await statusText() }), 60000);
   check('extension activated: status bar item shows the server state', activated.ok, JSON.stringify(activated.t));
+  const lensOnScore = await pollUntil(async () => ({ ok: (await page.locator('.codelens-decoration', { hasText: 'Send Sample Request' }).count()) > 0 }), 30000);
+  check('score.py (init and run) shows the Send Sample Request CodeLens', lensOnScore.ok);
 
   // Clicking the tab activates score.py's editor and gives it the keyboard focus.
   async function focusEditor() {
@@ -447,6 +488,7 @@ async function main() {
     return { ok: p.length === 0, p };
   }, 15000);
   check('no azmlinfsrv server process left after Stop', leftovers.ok, JSON.stringify(leftovers.p));
+  await quietWorkspace(page, url, statusText, screenshot);
   fs.writeFileSync(path.join(OUT_DIR, 'browser-console-errors.txt'), consoleErrors.join('\n'));
 }
 

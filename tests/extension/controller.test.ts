@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Controller, GO_TO_ERROR, SHOW_LOGS } from '../../extension/src/controller';
+import { Controller } from '../../extension/src/scoringServer/controller';
+import { GO_TO_ERROR, SHOW_LOGS } from '../../extension/src/scoringServer/failureNotice';
 import { AttachConfiguration, DaemonConnection, ServerStatus } from '../../extension/src/protocol';
 import * as fake from './fake/vscode';
 

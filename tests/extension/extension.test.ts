@@ -39,6 +39,7 @@ describe('extension activation and command wiring', () => {
     ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'azml-ext-')));
     fs.writeFileSync(path.join(ws, 'score.py'), 'def init():\n    pass\n\ndef run(d):\n    return d\n');
     fake.state.workspaceFolders = [ws];
+    fake.state.files = [path.join(ws, 'score.py')];
     context = { subscriptions: [], workspaceState: new Memento(), extensionUri: vscode.Uri.file(REPO) };
   });
   afterEach(async () => {
@@ -139,5 +140,85 @@ describe('extension activation and command wiring', () => {
     await activate(context as unknown as vscode.ExtensionContext);
     await until(() => fake.state.messages.some((m) => m.level === 'warning'));
     assert.match(fake.state.messages.find((m) => m.level === 'warning')?.text ?? '', new RegExp(`-m pip install -e '${ws}\\[daemon\\]'`));
+  });
+
+  it('stays quiet in a workspace without a scoring script: no daemon, no prompt, no CodeLens', async () => {
+    fs.rmSync(path.join(ws, 'score.py'));
+    const test = path.join(ws, 'test_score.py');
+    const f1 = path.join(ws, 'f1_score.py');
+    fs.writeFileSync(test, 'def test_score():\n    assert True\n');
+    fs.writeFileSync(f1, 'def f1_score(y, p):\n    return 1.0\n');
+    fake.state.files = [test, f1];
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, false) };
+    fake.state.activeEditor = { path: test, text: fs.readFileSync(test, 'utf8') };
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.contextKeys()['azmlinfsrv.workspaceHasScoringScript'] === false);
+    fake.saveDocument(f1, fs.readFileSync(f1, 'utf8'));
+    assert.deepEqual(fake.state.messages, []);
+    assert.equal(LanguageClient.instances.length, 0);
+    assert.ok(!fake.state.outputs[0].lines.some((l: string) => l.startsWith('Interpreter:')), 'no interpreter looked up');
+    assert.equal(fake.contextKeys()['azmlinfsrv.isScoringScript'], false);
+    const provider = fake.state.codeLensProviders[0].provider;
+    for (const f of [test, f1]) {
+      assert.deepEqual(provider.provideCodeLenses(fake.document(f, fs.readFileSync(f, 'utf8'))), [], f);
+    }
+  });
+
+  it('wakes up when a scoring script is saved into the workspace', async () => {
+    fs.rmSync(path.join(ws, 'score.py'));
+    fake.state.files = [];
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, true) };
+    LanguageClient.respond = (cmd) => (cmd.endsWith('.status') ? { state: 'stopped' } : {});
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.contextKeys()['azmlinfsrv.workspaceHasScoringScript'] === false);
+    assert.equal(LanguageClient.instances.length, 0);
+    const main = path.join(ws, 'main.py');
+    fake.openEditor(main, 'def init():\n    pass\n\ndef run(d):\n    return d\n');
+    fake.saveDocument(main, 'def init():\n    pass\n\ndef run(d):\n    return d\n');
+    await until(() => LanguageClient.instances.length === 1);
+    assert.equal(fake.contextKeys()['azmlinfsrv.isScoringScript'], true);
+    assert.equal(fake.contextKeys()['azmlinfsrv.workspaceHasScoringScript'], true);
+  });
+
+  it('shows the unasked-for install prompt once, remembered across sessions; a command still asks', async () => {
+    const py = fakePython(ws, false);
+    fake.state.settings = { 'azmlinfsrv.pythonPath': py };
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.state.messages.some((m) => m.level === 'warning'));
+    await deactivate();
+    context.subscriptions.forEach((d) => d.dispose());
+    // The next session, same workspace state.
+    fake.reset();
+    fake.state.workspaceFolders = [ws];
+    fake.state.files = [path.join(ws, 'score.py')];
+    fake.state.settings = { 'azmlinfsrv.pythonPath': py };
+    context = { ...context, subscriptions: [] };
+    await activate(context as unknown as vscode.ExtensionContext);
+    // The import check ran (and logged its failure); a prompt would come in the same turn.
+    await until(() => fake.state.outputs[0].lines.some((l: string) => l.includes('is not importable')));
+    assert.equal(fake.state.messages.length, 0, JSON.stringify(fake.state.messages));
+    await vscode.commands.executeCommand('azmlinfsrv.start');
+    assert.match(fake.state.messages.find((m) => m.level === 'warning')?.text ?? '', /needs azmlinfsrv/);
+  });
+
+  it('starts nothing in an untrusted folder, explains on a command, and starts once trusted', async () => {
+    fake.state.trusted = false;
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, true) };
+    LanguageClient.respond = (cmd) => (cmd.endsWith('.status') ? { state: 'stopped' } : {});
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.state.outputs[0].lines.includes('Untrusted folder: the daemon is not started.'));
+    assert.equal(LanguageClient.instances.length, 0);
+    assert.equal(fake.state.messages.length, 0, 'no prompt unasked');
+    const provider = fake.state.codeLensProviders[0].provider;
+    const score = path.join(ws, 'score.py');
+    assert.deepEqual(provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))), []);
+    fake.state.answers = ['Manage Workspace Trust'];
+    await vscode.commands.executeCommand('azmlinfsrv.start');
+    await until(() => fake.state.executed.some((e) => e.command === 'workbench.trust.manage'));
+    assert.match(fake.state.messages[0].text, /not trusted/);
+    assert.equal(LanguageClient.instances.length, 0);
+    fake.grantTrust();
+    await until(() => LanguageClient.instances.length === 1);
+    assert.equal(provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))).length, 4);
   });
 });

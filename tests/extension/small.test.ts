@@ -1,9 +1,9 @@
 import { strict as assert } from 'assert';
 import { toCurl, joinUrl } from '../../extension/src/curl';
 import { RequestHistory, HistoryEntry, HISTORY_KEY, MAX_STORED_BODY, historyLabel } from '../../extension/src/history';
-import { formatStatus } from '../../extension/src/status';
+import { formatStatus } from '../../extension/src/scoringServer/statusText';
 import { parseHeaders, formatHeaders } from '../../extension/src/panelMessages';
-import { expandPath } from '../../extension/src/config';
+import { expandPath } from '../../extension/src/common/settings';
 import * as os from 'os';
 import * as path from 'path';
 import { Memento } from './fake/memento';
@@ -14,7 +14,7 @@ describe('status formatting', () => {
     assert.equal(formatStatus({ state: 'starting', entryScript: '/w/score.py' }).text, '$(sync~spin) Scoring: starting…');
     const running = formatStatus({ state: 'running', port: 5123, url: 'http://127.0.0.1:5123', pid: 10, workerPids: [11, 12], entryScript: '/w/score.py' });
     assert.equal(running.text, '$(radio-tower) Scoring: running :5123');
-    assert.match(running.tooltip, /score\.py at http:\/\/127\.0\.0\.1:5123/);
+    assert.match(running.tooltip, /^AzureML: score\.py running at http:\/\/127\.0\.0\.1:5123\n/);
     assert.match(running.tooltip, /Workers: 11, 12/);
     const failed = formatStatus({ state: 'failed', error: 'ZeroDivisionError: division by zero' });
     assert.equal(failed.text, '$(error) Scoring: failed');

@@ -138,12 +138,47 @@ export const state = {
   clipboard: '',
   progress: [] as { title?: string; messages: string[] }[],
   codeLensProviders: [] as any[],
+  trusted: true,
 };
 
 const onDidStartDebugSession = new EventEmitter<any>();
 const onDidTerminateDebugSession = new EventEmitter<any>();
 const onDidChangeConfiguration = new EventEmitter<any>();
 const onDidCloseTerminal = new EventEmitter<any>();
+const onDidSaveTextDocument = new EventEmitter<any>();
+const onDidChangeActiveTextEditor = new EventEmitter<any>();
+const onDidGrantWorkspaceTrust = new EventEmitter<void>();
+
+/** The user trusts the folder (Manage Workspace Trust). */
+export function grantTrust(): void {
+  state.trusted = true;
+  onDidGrantWorkspaceTrust.fire();
+}
+
+/** A TextDocument as the extension reads it. */
+export function document(p: string, text: string): any {
+  return { uri: Uri.file(p), fileName: p, getText: () => text };
+}
+
+/** Saves a document as VS Code reports it (onDidSaveTextDocument). */
+export function saveDocument(p: string, text: string): void {
+  onDidSaveTextDocument.fire(document(p, text));
+}
+
+/** Makes `p` the active editor and reports the change. */
+export function openEditor(p: string, text: string): void {
+  state.activeEditor = { path: p, text };
+  onDidChangeActiveTextEditor.fire({ document: document(p, text) });
+}
+
+/** The last value each `setContext` call gave a context key. */
+export function contextKeys(): Record<string, unknown> {
+  const keys: Record<string, unknown> = {};
+  for (const e of state.executed.filter((x) => x.command === 'setContext')) {
+    keys[e.args[0] as string] = e.args[1];
+  }
+  return keys;
+}
 
 export function reset(): void {
   state.messages = [];
@@ -169,6 +204,7 @@ export function reset(): void {
   state.clipboard = '';
   state.progress = [];
   state.codeLensProviders = [];
+  state.trusted = true;
 }
 
 function message(level: Message['level']) {
@@ -184,8 +220,9 @@ let sessionId = 0;
 export const window = {
   get activeTextEditor(): any {
     const e = state.activeEditor;
-    return e && { document: { uri: Uri.file(e.path), fileName: e.path, getText: () => e.text } };
+    return e && { document: document(e.path, e.text) };
   },
+  onDidChangeActiveTextEditor: onDidChangeActiveTextEditor.event,
   showInformationMessage: message('info'),
   showWarningMessage: message('warning'),
   showErrorMessage: message('error'),
@@ -270,6 +307,11 @@ export const workspace = {
     return f ? path.relative(f, s) : s;
   },
   onDidChangeConfiguration: onDidChangeConfiguration.event,
+  onDidSaveTextDocument: onDidSaveTextDocument.event,
+  get isTrusted(): boolean {
+    return state.trusted;
+  },
+  onDidGrantWorkspaceTrust: onDidGrantWorkspaceTrust.event,
 };
 
 export const commands = {

@@ -3,8 +3,9 @@
  * there (offering to install it when not), and (re)starts the language client.
  */
 import * as vscode from 'vscode';
-import { Interpreter, InstallCommand, describeSource, ImportCheck } from './interpreter';
-import { DaemonConnection, InitializationOptions, ServerStatus } from './protocol';
+import { Interpreter, InstallCommand, describeSource, ImportCheck } from './python';
+import { DAEMON_MODULE, PROMPTED_KEY, SECTION } from './constants';
+import { DaemonConnection, InitializationOptions } from '../protocol';
 
 export interface ManagedClient extends DaemonConnection {
   readonly python: string;
@@ -23,11 +24,32 @@ export interface DaemonManagerDeps {
   log(line: string): void;
   /** Python extension present: offer "Select Interpreter". */
   canSelectInterpreter(): boolean;
+  /** Workspace trust: the daemon runs the folder's interpreter and score.py, so never in an untrusted folder. */
+  isTrusted(): boolean;
+  /** Which interpreters the unasked-for install prompt was shown for (remembered across sessions). */
+  prompts: PromptMemory;
+}
+
+export interface PromptMemory {
+  shown(key: string): boolean;
+  remember(key: string): void;
+}
+
+/** A PromptMemory kept in a Memento (the workspace state): shown once, remembered across sessions. */
+export function mementoPrompts(m: vscode.Memento): PromptMemory {
+  const list = () => m.get<string[]>(PROMPTED_KEY) ?? [];
+  return {
+    shown: (key) => list().includes(key),
+    remember: (key) => void m.update(PROMPTED_KEY, [...new Set([...list(), key])]),
+  };
 }
 
 export const INSTALL = 'Install';
 export const SELECT_INTERPRETER = 'Select Interpreter';
 export const OPEN_SETTINGS = 'Open Settings';
+export const MANAGE_TRUST = 'Manage Workspace Trust';
+export const UNTRUSTED =
+  'AzureML Scoring: this folder is not trusted. Starting the scoring server runs its score.py and Python interpreter: trust the folder first.';
 
 export class DaemonManager implements vscode.Disposable {
   private client: ManagedClient | undefined;
@@ -37,7 +59,6 @@ export class DaemonManager implements vscode.Disposable {
   private lastPython: string | undefined;
   /** The settings the running daemon was started with (to ignore no-op configuration events). */
   startedWith: { settingPath: string; reloadOnSave: boolean } | undefined;
-  private readonly prompted = new Set<string>();
   private readonly changed = new vscode.EventEmitter<void>();
   /** Fires when the daemon was stopped or replaced (its server went with it). */
   readonly onDidReset = this.changed.event;
@@ -70,16 +91,19 @@ export class DaemonManager implements vscode.Disposable {
   }
 
   private async startNew(interactive: boolean): Promise<ManagedClient | undefined> {
+    if (!this.deps.isTrusted()) {
+      this.deps.log('Untrusted folder: the daemon is not started.');
+      if (interactive) {
+        void this.offerTrust();
+      }
+      return undefined;
+    }
     const interp = await this.deps.resolveInterpreter();
     this.interpreterValue = interp;
     this.deps.log(`Interpreter: ${interp.path} (${describeSource(interp.source)})`);
     const check = await this.deps.checkImportable(interp.path);
     if (!check.ok) {
-      this.deps.log(`azmlinfsrv.daemon is not importable in ${interp.path}: ${check.detail ?? ''}`);
-      if (interactive || !this.prompted.has(interp.path)) {
-        this.prompted.add(interp.path);
-        void this.offerInstall(interp, check.detail);
-      }
+      this.notImportable(interp, check, interactive);
       return undefined;
     }
     const init = this.deps.initOptions();
@@ -88,14 +112,29 @@ export class DaemonManager implements vscode.Disposable {
       await client.start();
     } catch (e) {
       this.deps.log(`The daemon failed to start: ${String(e)}`);
-      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (${interp.path} -m azmlinfsrv.daemon) failed to start: ${String(e)}`);
+      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (${interp.path} -m ${DAEMON_MODULE}) failed to start: ${String(e)}`);
       return undefined;
     }
     this.client = client;
     this.lastPython = interp.path;
     this.startedWith = { settingPath: this.deps.settingPath(), reloadOnSave: init.reloadOnSave };
-    this.deps.log(`Daemon started: ${interp.path} -m azmlinfsrv.daemon`);
+    this.deps.log(`Daemon started: ${interp.path} -m ${DAEMON_MODULE}`);
     return client;
+  }
+
+  private notImportable(interp: Interpreter, check: ImportCheck, interactive: boolean): void {
+    this.deps.log(`${DAEMON_MODULE} is not importable in ${interp.path}: ${check.detail ?? ''}`);
+    // Asked for (a command): always answer. Unasked (activation): once per interpreter, ever.
+    if (interactive || !this.deps.prompts.shown(interp.path)) {
+      this.deps.prompts.remember(interp.path);
+      void this.offerInstall(interp, check.detail);
+    }
+  }
+
+  private async offerTrust(): Promise<void> {
+    if ((await vscode.window.showWarningMessage(UNTRUSTED, MANAGE_TRUST)) === MANAGE_TRUST) {
+      await vscode.commands.executeCommand('workbench.trust.manage');
+    }
   }
 
   async offerInstall(interp: Interpreter, detail?: string): Promise<void> {
@@ -111,7 +150,7 @@ export class DaemonManager implements vscode.Disposable {
     } else if (choice === SELECT_INTERPRETER) {
       await vscode.commands.executeCommand('python.setInterpreter');
     } else if (choice === OPEN_SETTINGS) {
-      await vscode.commands.executeCommand('workbench.action.openSettings', 'azmlinfsrv.pythonPath');
+      await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.pythonPath`);
     }
   }
 
@@ -160,8 +199,4 @@ export class DaemonManager implements vscode.Disposable {
     await this.reset();
     this.changed.dispose();
   }
-}
-
-export function isActive(s: ServerStatus): boolean {
-  return s.state === 'running' || s.state === 'starting';
 }

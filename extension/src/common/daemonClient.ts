@@ -1,4 +1,4 @@
-/** The language client for `python -m azmlinfsrv.daemon` (LSP over stdio). */
+/** The language client of the daemon, `python -m azmlinfsrv.daemon` (LSP over stdio, docs/daemon.md). */
 import * as vscode from 'vscode';
 import {
   ExecuteCommandRequest,
@@ -9,7 +9,8 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { DaemonConnection, DaemonNotifications, InitializationOptions, ServerStatus } from './protocol';
+import { DaemonConnection, DaemonNotifications, InitializationOptions, ServerStatus } from '../protocol';
+import { DAEMON_MODULE, SECTION } from './constants';
 
 export interface DaemonHandlers {
   onStatus(s: ServerStatus): void;
@@ -29,7 +30,7 @@ export class DaemonClient implements DaemonConnection {
   ) {
     const serverOptions: ServerOptions = {
       command: python,
-      args: ['-m', 'azmlinfsrv.daemon'],
+      args: ['-m', DAEMON_MODULE],
       transport: TransportKind.stdio,
       options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
     };
@@ -38,9 +39,9 @@ export class DaemonClient implements DaemonConnection {
       initializationOptions: init,
       outputChannel: output,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      diagnosticCollectionName: 'azmlinfsrv',
+      diagnosticCollectionName: SECTION,
     };
-    this.client = new LanguageClient('azmlinfsrv', 'AzureML Scoring daemon', serverOptions, clientOptions);
+    this.client = new LanguageClient(SECTION, 'AzureML Scoring daemon', serverOptions, clientOptions);
     this.client.onDidChangeState((e) => {
       if (e.newState === State.Stopped) {
         handlers.onStopped();

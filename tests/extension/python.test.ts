@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkDaemonImportable, installCommand, isAzmlinfsrvProject, resolveInterpreter, shellQuote, venvPython } from '../../extension/src/interpreter';
+import { checkDaemonImportable, installCommand, isAzmlinfsrvProject, resolveInterpreter, shellQuote, venvPython } from '../../extension/src/common/python';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 

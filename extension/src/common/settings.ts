@@ -1,8 +1,8 @@
+/** The extension's settings (`azmlinfsrv.*` in package.json), read and expanded in one place. */
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-
-export const SECTION = 'azmlinfsrv';
+import { SECTION } from './constants';
 
 export interface Settings {
   pythonPath: string;

@@ -8,6 +8,9 @@
 import * as cp from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as vscode from 'vscode';
+import { PythonExtension } from '@vscode/python-extension';
+import { DAEMON_MODULE, PYTHON_EXTENSION_ID } from './constants';
 
 export type InterpreterSource = 'setting' | 'python-extension' | 'workspace-venv' | 'default';
 
@@ -58,6 +61,22 @@ export async function resolveInterpreter(deps: InterpreterDeps): Promise<Interpr
   return { path: platform === 'win32' ? 'python' : 'python3', source: 'default' };
 }
 
+/** True when the Python extension is installed (its interpreter selection is then followed). */
+export function hasPythonExtension(): boolean {
+  return !!vscode.extensions.getExtension(PYTHON_EXTENSION_ID);
+}
+
+/** The interpreter the Python extension has selected for `resource`, undefined without that extension. */
+export async function pythonFromExtension(resource?: vscode.Uri): Promise<string | undefined> {
+  if (!hasPythonExtension()) {
+    return undefined;
+  }
+  const api = await PythonExtension.api();
+  const active = api.environments.getActiveEnvironmentPath(resource);
+  const env = await api.environments.resolveEnvironment(active);
+  return env?.executable.uri?.fsPath ?? active.path;
+}
+
 export function describeSource(source: InterpreterSource): string {
   switch (source) {
     case 'setting':
@@ -76,10 +95,10 @@ export interface ImportCheck {
   detail?: string;
 }
 
-/** Runs `<python> -c "import azmlinfsrv.daemon"`. */
+/** Runs `<python> -c "import azmlinfsrv.daemon"` (DAEMON_MODULE). */
 export function checkDaemonImportable(python: string, timeoutMs = 30000): Promise<ImportCheck> {
   return new Promise((resolve) => {
-    cp.execFile(python, ['-c', 'import azmlinfsrv.daemon'], { timeout: timeoutMs }, (err, _stdout, stderr) => {
+    cp.execFile(python, ['-c', `import ${DAEMON_MODULE}`], { timeout: timeoutMs }, (err, _stdout, stderr) => {
       if (!err) {
         resolve({ ok: true });
         return;

@@ -1,0 +1,36 @@
+/**
+ * The names VS Code knows this extension by, spelled once. package.json's `contributes`
+ * must use the same ones (tests/extension/constants.test.ts checks that it does).
+ */
+
+/** The settings section: `azmlinfsrv.pythonPath`, `azmlinfsrv.port`, ... */
+export const SECTION = 'azmlinfsrv';
+
+export const COMMANDS = {
+  start: 'azmlinfsrv.start',
+  stop: 'azmlinfsrv.stop',
+  restart: 'azmlinfsrv.restart',
+  debug: 'azmlinfsrv.debug',
+  attach: 'azmlinfsrv.attach',
+  sendRequest: 'azmlinfsrv.sendRequest',
+  showLogs: 'azmlinfsrv.showLogs',
+  statusMenu: 'azmlinfsrv.statusMenu',
+  goToError: 'azmlinfsrv.goToError',
+} as const;
+
+export const OUTPUT_CHANNEL_NAME = 'AzureML Scoring';
+export const STATUS_BAR_ID = 'azmlinfsrv.status';
+export const PYTHON_EXTENSION_ID = 'ms-python.python';
+/** `python -m` target of the language daemon (src/azmlinfsrv/daemon). */
+export const DAEMON_MODULE = 'azmlinfsrv.daemon';
+
+/** `when`-clause context keys set by scoringWorkspace.ts (package.json's menus use them). */
+export const CONTEXT_KEYS = {
+  /** The active editor is a scoring script. */
+  isScoringScript: 'azmlinfsrv.isScoringScript',
+  /** The workspace holds a scoring script. */
+  hasScoringScript: 'azmlinfsrv.workspaceHasScoringScript',
+} as const;
+
+/** workspaceState key: the interpreters the install prompt was already shown for. */
+export const PROMPTED_KEY = 'azmlinfsrv.installPromptShown';
