@@ -14,6 +14,8 @@
 ARG BASE_IMAGE=python:3.11-slim
 
 FROM ${BASE_IMAGE} AS build
+# Names this stage's cached image (podman/buildah keep one per build) so it can be pruned.
+LABEL io.github.azmlinfsrv.stage=build
 COPY build/image-wheels/ /tmp/wheels/
 RUN python3 -m venv --system-site-packages /opt/azmlinfsrv \
     && /opt/azmlinfsrv/bin/python -m pip install --no-index --find-links /tmp/wheels --no-cache-dir \

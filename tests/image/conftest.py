@@ -7,6 +7,7 @@ a test starts is removed by its ID at teardown, pass or fail.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from .containers import ContainerFactory
 from .podman import REPO_ROOT, image_exists, podman, unavailable_reason
 
 IMAGE = "localhost/azmlinfsrv-test/server:test"
+BUILD_STAGE_LABEL = "io.github.azmlinfsrv.stage=build"
 
 
 def _python_version(base: str) -> str:
@@ -32,6 +34,15 @@ def _image_id(tag: str) -> str | None:
     if not image_exists(tag):
         return None
     return podman("image", "inspect", "--format", "{{.Id}}", tag).stdout.strip()
+
+
+def _prune_build_stages() -> None:
+    """Remove the cached build-stage images of earlier builds (the Dockerfile labels them),
+    by ID; the newest stays as the next build's cache."""
+    listed = podman("images", "--filter", "dangling=true", "--filter", f"label={BUILD_STAGE_LABEL}", "--format", "json")
+    stages = sorted(json.loads(listed.stdout or "[]"), key=lambda image: image["Created"], reverse=True)
+    for stale in stages[1:]:
+        podman("rmi", stale["Id"], check=False)
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +80,7 @@ def image(podman_ready: None) -> str:
     if previous and previous != current:
         # Our own previous build, by ID, so reruns do not pile up untagged images.
         podman("rmi", previous, check=False)
+    _prune_build_stages()
     done = time.monotonic()
     print(f"\nimage: base {based - started:.1f} s, make image {done - based:.1f} s", file=sys.stderr)
     return IMAGE
