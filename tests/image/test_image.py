@@ -6,6 +6,7 @@ Skipped, with one line saying why, where podman cannot run (``make test-image`` 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 
 import pytest
@@ -83,9 +84,20 @@ def test_serves_as_non_root_on_a_read_only_root(containers):
     assert health.returncode == 0, f"HEALTHCHECK failed: {health.stdout}{health.stderr}\n{box.describe()}"
 
 
-def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(containers):
+def _refused(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=2):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:  # a reset through the port forwarding: not refused yet
+        return False
+
+
+def test_sigterm_refuses_new_connections_lets_the_request_in_flight_finish_and_exits_0(containers):
     box = containers.start(SCORE_PY, MODEL)
     answers: list[requests.Response | BaseException] = []
+    stopped: list[tuple[float, int]] = []
 
     def score() -> None:
         try:
@@ -94,12 +106,18 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(containers):
             answers.append(ex)
 
     client = threading.Thread(target=score)
+    stopper = threading.Thread(target=lambda: stopped.append(box.stop(serving.TERMINATION_GRACE_SECONDS)))
     client.start()
     try:
         box.wait_for_log("scoring started")
-        elapsed, exit_code = box.stop(serving.TERMINATION_GRACE_SECONDS)
+        stopper.start()
+        wait_until(lambda: _refused(box.port), IN_FLIGHT_SECONDS, "new connections to be refused", on_fail=box.describe)
+        assert client.is_alive(), "the request in flight should still be running"
     finally:
         client.join(timeout=serving.TERMINATION_GRACE_SECONDS + 30)
+        if stopper.is_alive() or stopper.ident is not None:
+            stopper.join(timeout=serving.TERMINATION_GRACE_SECONDS + 60)
+    ((elapsed, exit_code),) = stopped
     print(f"\npodman stop with a request in flight: {elapsed:.1f} s, exit code {exit_code}")
 
     assert answers and isinstance(answers[0], requests.Response), answers
@@ -107,6 +125,45 @@ def test_sigterm_lets_the_request_in_flight_finish_and_exits_0(containers):
     assert answers[0].json()["greeting"] == "Hello from the model folder"
     assert exit_code == 0, box.describe()
     assert elapsed < serving.TERMINATION_GRACE_SECONDS, box.describe()
+
+
+# Two workers: the first to start passes init() at once, the other waits for /tmp/release,
+# which the test creates with `podman exec` (the root file system is read-only; /tmp is not).
+GATED_INIT = """
+    import os
+    import time
+
+
+    def init():
+        try:
+            os.close(os.open("/tmp/first", os.O_CREAT | os.O_EXCL))
+            return
+        except FileExistsError:
+            pass
+        print("second worker waits in init()", flush=True)
+        while not os.path.exists("/tmp/release"):
+            time.sleep(0.05)
+
+
+    def run(data):
+        return {"ok": True}
+"""
+
+
+def test_readiness_is_false_during_a_slow_init_and_true_after(containers):
+    box = containers.start(GATED_INIT, env={"WORKER_COUNT": "2"})  # returns once GET / answers
+    box.wait_for_log("second worker waits in init()")
+    not_yet = box.request("GET", serving.READINESS_PATH)
+    assert not_yet.status_code == 503, box.describe()
+    assert box.request("GET", serving.LIVENESS_PATH).status_code == 200
+
+    podman("exec", box.cid, "touch", "/tmp/release")
+
+    def ready() -> bool:
+        return box.request("GET", serving.READINESS_PATH).status_code == 200
+
+    wait_until(ready, 30, "GET /readyz to answer 200", interval=0.2, on_fail=box.describe)
+    assert box.request("GET", serving.READINESS_PATH).json() == {"ready": True}
 
 
 def test_an_init_failure_exits_3_without_hanging(containers):

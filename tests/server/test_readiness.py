@@ -113,3 +113,12 @@ def test_sigterm_finishes_the_request_in_flight_refuses_new_connections_and_repo
         idle.close()
     assert result["r"].status_code == 200
     assert srv.wait_exit(DRAIN_SECONDS) == 0
+
+
+def test_init_failing_in_every_worker_exits_3(server: ServerFactory) -> None:
+    """Several workers failing to boot at once: the contract's exit code, not 1 (gunicorn
+    raises the boot error again while it stops)."""
+    for _ in range(3):  # the workers' exits race with the arbiter's stop: try a few times
+        srv = server.start("def init():\n    raise RuntimeError('no model')\n\ndef run(data):\n    return data\n",
+                           "--worker_count", "4", wait=False)  # fmt: skip
+        assert srv.wait_exit(30) == 3, srv.describe()

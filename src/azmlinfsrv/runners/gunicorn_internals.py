@@ -27,6 +27,7 @@ ARBITER_MEMBERS = (
     "num_workers",
     "spawn_worker",
     "kill_worker",
+    "kill_workers",
     "wakeup",
     "manage_workers",
     "start",

@@ -20,6 +20,7 @@ from typing import Any
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
 
 from .. import events, logs, readiness
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
@@ -73,7 +74,13 @@ class ServingArbiter(Arbiter):  # type: ignore[misc]
                     listener.sock.shutdown(socket.SHUT_RD)
                 except OSError:
                     pass  # not a listening socket this platform can shut down: closed below
-        super().stop(graceful)
+        try:
+            super().stop(graceful)
+        except HaltServer:
+            # Another worker failed to boot while we stop (score.py fails in every worker):
+            # gunicorn's reap raises that again, which would end the server with exit code 1
+            # instead of the contract's 3. Stopping already: end the rest now.
+            self.kill_workers(signal.SIGKILL)
 
 
 class ReloadingArbiter(ServingArbiter):
