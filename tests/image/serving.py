@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from azmlinfsrv.runners import DRAIN_SECONDS as DRAIN_SECONDS  # the server's drain bound
+
 PORT = 5001  # the image's EXPOSE and its default command's --port
 LIVENESS_PATH = "/"  # the reference's liveness route: 200 "Healthy"
 READINESS_PATH = "/readyz"  # 200 once every worker finished init(), 503 before and during drain
 SCORING_PATH = "/score"
 
-# SIGTERM -> in-flight requests finish, then exit; gunicorn's graceful timeout bounds it.
-DRAIN_SECONDS = 30
+# SIGTERM -> in-flight requests finish, then exit: the server's bound, DRAIN_SECONDS (imported).
 # Kubernetes keeps sending requests for a moment after it marks a pod terminating (endpoint
 # removal propagates to every node's proxy and to ingresses): the preStop pause covers that.
 PRE_STOP_SECONDS = 5
