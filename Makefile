@@ -11,7 +11,8 @@ EXAMPLE ?= examples/hello
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
 .PHONY: run install test lint test-server test-gate test-daemon test-reliability soak bench \
-        extension lint-extension test-extension test-webview vsix test-e2e clean
+        extension lint-extension test-extension test-webview vsix test-e2e clean \
+        image-wheels image test-image
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Python 3.10 or newer is needed")'
@@ -56,6 +57,45 @@ bench: $(STAMP)
 soak: $(STAMP)
 	$(PY) tests/reliability/soak.py --duration $(or $(SOAK_SECONDS),60) --connections 8
 
+# --- The serving image and deploy/ ----------------------------------------------------------
+# `make image` builds the wheels here (pip, with this machine's index and cache), then an image
+# whose build needs no network. IMAGE_PYTHON must be BASE_IMAGE's Python (it picks the wheels).
+IMAGE ?= localhost/azmlinfsrv:latest
+BASE_IMAGE ?= python:3.11-slim
+IMAGE_PYTHON ?= 3.11
+IMAGE_ARCH ?= $(shell uname -m)
+IMAGE_WHEELS := build/image-wheels
+CONTAINER_TOOL ?= podman
+# podman settings that this repository's machines need (deploy/containers.conf says why);
+# `make image PODMAN_CONF=` uses your podman's own configuration.
+PODMAN_CONF ?= $(CURDIR)/deploy/containers.conf
+IMAGE_BUILD_FLAGS ?=
+DEPLOY_STAMP := $(VENV)/.installed-deploy
+
+image-wheels: $(STAMP)
+	rm -rf $(IMAGE_WHEELS)
+	# Same sources, same wheel bytes (SOURCE_DATE_EPOCH): an unchanged tree reuses the build cache.
+	SOURCE_DATE_EPOCH=$$(git log -1 --format=%ct 2>/dev/null || echo 315532800) \
+	    $(PY) -m pip wheel --quiet --no-deps --wheel-dir $(IMAGE_WHEELS) .
+	$(PY) -m pip download --quiet --dest $(IMAGE_WHEELS) --only-binary=:all: --implementation cp \
+	    --python-version $(IMAGE_PYTHON) --platform manylinux_2_28_$(IMAGE_ARCH) --platform linux_$(IMAGE_ARCH) \
+	    $(IMAGE_WHEELS)/azmlinfsrv-*.whl
+
+image: image-wheels
+	$(if $(PODMAN_CONF),CONTAINERS_CONF=$(PODMAN_CONF)) $(CONTAINER_TOOL) build --format docker $(IMAGE_BUILD_FLAGS) \
+	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
+
+# The image tests need podman, runc and debootstrap (Debian packages), and validate deploy/
+# offline with the packages of the `deploy` extra.
+$(DEPLOY_STAMP): $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[daemon,dev,deploy]'
+	touch $(DEPLOY_STAMP)
+
+test-image: $(DEPLOY_STAMP)
+	command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null || \
+	    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc debootstrap)
+	$(PYTEST) -rs tests/image
+
 # --- The VS Code extension ----------------------------------------------------------------
 extension: $(NODE_STAMP)
 	npm run build
@@ -78,7 +118,7 @@ test-e2e: $(STAMP) vsix
 	bash tests/e2e/setup-code-server.sh
 	PYTHON=$(abspath $(PY)) npm run test:e2e
 
-test: lint test-server test-gate test-daemon test-reliability lint-extension test-extension test-webview test-e2e
+test: lint test-server test-gate test-daemon test-reliability test-image lint-extension test-extension test-webview test-e2e
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules dist out azmlinfsrv.vsix

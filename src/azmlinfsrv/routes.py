@@ -1,4 +1,4 @@
-"""The HTTP surface: the route table (``/``, ``/score``, ``/swagger.json``) and ``register``,
+"""The HTTP surface: the route table (``/``, ``/readyz``, ``/score``, ``/swagger.json``) and ``register``,
 which wires the views (views.py), the error handlers and the request pipeline
 (pipeline.py) into one worker's Flask app.
 
@@ -21,7 +21,7 @@ from .pipeline import Pipeline, can_skip_flask, record_of
 from .script import UserScript
 from .settings import Settings
 from .swagger import Swagger
-from .views import ErrorHandlers, ScoreView, SwaggerView, health
+from .views import ErrorHandlers, ScoreView, SwaggerView, health, ready
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class Route:
 def route_table(score: ScoreView, swagger: Swagger) -> list[Route]:
     return [
         Route("/", "health", health, access_log=False),
+        Route("/readyz", "ready", ready, access_log=False),
         Route("/swagger.json", "get_swagger", SwaggerView(swagger)),
         # OPTIONS /score is answered by the view (as the reference does), not by Flask.
         Route("/score", "score", score, ("GET", "POST", "OPTIONS"), automatic_options=False),

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Request, Response, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import events
+from . import events, readiness
 from .inputs import InputError, UnsupportedMethod, parser_for
 from .pipeline import record_of
 from .responses import (
@@ -36,6 +36,14 @@ logger = logging.getLogger("azmlinfsrv")
 def health() -> str:
     """GET /: the liveness probe."""
     return "Healthy"
+
+
+def ready() -> Response:
+    """GET /readyz: the readiness probe (readiness.py says when it is 503)."""
+    reason = readiness.not_ready_reason()
+    if reason is not None:
+        return error_response(503, reason)
+    return json_response(readiness.READY_BODY)
 
 
 class ErrorHandlers:

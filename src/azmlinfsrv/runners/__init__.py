@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from ..settings import Settings
 
 EXIT_PORT_IN_USE = 1
+# On SIGTERM, the requests in flight get this long to finish before their workers are killed.
+# deploy/'s grace periods (terminationGracePeriodSeconds) are built on this number.
+DRAIN_SECONDS = 30
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,20 @@ from gunicorn.http import wsgi
 
 NoMoreData = http.errors.NoMoreData  # a client that went away mid-request
 
-# What prefork.ReloadingArbiter overrides or calls on gunicorn's Arbiter.
-ARBITER_MEMBERS = ("WORKERS", "num_workers", "spawn_worker", "kill_worker", "wakeup", "manage_workers", "start")
+# What prefork.ServingArbiter and ReloadingArbiter override or call on gunicorn's Arbiter
+# (and the ``sock`` of each listener, gunicorn's socket wrapper).
+ARBITER_MEMBERS = (
+    "WORKERS",
+    "LISTENERS",
+    "num_workers",
+    "spawn_worker",
+    "kill_worker",
+    "kill_workers",
+    "wakeup",
+    "manage_workers",
+    "start",
+    "stop",
+)
 # What worker.KeepAliveWorker calls or sets on gunicorn's SyncWorker, beyond a worker's
 # documented hooks (stand_in.py reads age and pid in the pre_fork/child_exit hooks).
 WORKER_MEMBERS = (
@@ -34,6 +46,7 @@ WORKER_MEMBERS = (
     "wsgi",
     "age",
     "pid",
+    "handle_exit",
 )
 # What the worker calls or sets on gunicorn's http.wsgi.Response.
 RESPONSE_MEMBERS = ("status", "headers_sent", "chunked", "sock", "force_close", "should_close", "write", "close")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from typing import Any
@@ -19,11 +20,12 @@ from typing import Any
 from gunicorn import glogging
 from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
 
-from .. import events, logs
+from .. import events, logs, readiness
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..code_watch import Watcher, watch_roots
-from . import RunOptions
+from . import DRAIN_SECONDS, RunOptions
 from .stand_in import StandIn
 
 logger = logging.getLogger("azmlinfsrv")
@@ -57,7 +59,31 @@ class _ReadyPipe:
         os.write(self.write_fd, f"{word} {os.getpid()}\n".encode())
 
 
-class ReloadingArbiter(Arbiter):  # type: ignore[misc]
+class ServingArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's arbiter; a graceful stop (SIGTERM) also turns readiness false and refuses
+    new connections at once. Closing the listening sockets in the arbiter, as gunicorn does,
+    is not enough: each worker holds a copy until it exits, and the kernel would keep queueing
+    connections there that no worker accepts any more. A shutdown of the listening socket ends
+    it for every process, while the connections already accepted are served to the end."""
+
+    def stop(self, graceful: bool = True) -> None:
+        self.app.stand_in.stopping()
+        if graceful:
+            for listener in self.LISTENERS:
+                try:
+                    listener.sock.shutdown(socket.SHUT_RD)
+                except OSError:
+                    pass  # not a listening socket this platform can shut down: closed below
+        try:
+            super().stop(graceful)
+        except HaltServer:
+            # Another worker failed to boot while we stop (score.py fails in every worker):
+            # gunicorn's reap raises that again, which would end the server with exit code 1
+            # instead of the contract's 3. Stopping already: end the rest now.
+            self.kill_workers(signal.SIGKILL)
+
+
+class ReloadingArbiter(ServingArbiter):
     """gunicorn's arbiter, with workers replaced in generations on code changes."""
 
     def __init__(self, app: Any, roots: list[str], pipe: _ReadyPipe) -> None:
@@ -161,7 +187,9 @@ class _Application(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: RunOptions) -> None:
         self.options = options
         self.pipe = _ReadyPipe() if options.reload else None
-        self.stand_in = StandIn()
+        board = readiness.Board()
+        readiness.use_board(board)  # before the fork: every worker reads this board
+        self.stand_in = StandIn(board)
         super().__init__()
 
     def load_config(self) -> None:
@@ -172,6 +200,7 @@ class _Application(BaseApplication):  # type: ignore[misc]
             "bind": binds,
             "workers": o.workers,
             "timeout": o.timeout,
+            "graceful_timeout": DRAIN_SECONDS,
             "preload_app": preload,
             # sync semantics (one request at a time per worker, in its main thread), plus
             # HTTP/1.1 keep-alive: see runners/worker.py
@@ -207,6 +236,6 @@ class _Application(BaseApplication):  # type: ignore[misc]
 def run(options: RunOptions) -> None:
     application = _Application(options)
     if application.pipe is None:
-        Arbiter(application).run()
+        ServingArbiter(application).run()
         return
     ReloadingArbiter(application, watch_roots(options.settings), application.pipe).run()

@@ -6,11 +6,16 @@ connection drop. A run() stuck in code that blocks signals never sees the SIGALR
 scoring timeout, and would hold the client until it returns by itself.
 
 So the gunicorn arbiter keeps a duplicate of each worker's current client socket, passed
-over a Unix socket pair (SCM_RIGHTS) once per connection, and a shared byte that says what
-the worker is doing (idle, in run(), already answering, past its deadline). When it reaps a
-worker that died mid-request, it writes the answer itself: 502 for a crash, the contract's
-scoring-timeout 500 for a hang. A watchdog thread in each worker turns a run() that outlives
-the scoring timeout (plus a grace period) into such a death, so a new worker takes over.
+over a Unix socket pair (SCM_RIGHTS) once per connection, and shared memory that says what
+the worker is doing (idle, in run(), already answering, past its deadline) and until when
+its run() may take. When it reaps a worker that died mid-request, it writes the answer
+itself: 502 for a crash, the contract's scoring-timeout 500 for a hang. The arbiter, not the
+worker, watches the deadlines: a run() stuck in native code that holds the GIL stops every
+thread of its worker, so only another process can see it outlive the scoring timeout (plus
+a grace period); the arbiter then kills that worker, answers 500, and a new worker takes over.
+
+The same shared memory carries each worker's "init() done" flag, from which the arbiter
+publishes whether every worker is ready (readiness.py, ``GET /readyz``).
 """
 
 from __future__ import annotations
@@ -26,13 +31,18 @@ import threading
 import time
 from typing import Any
 
+from ..readiness import Board
+
 logger = logging.getLogger("azmlinfsrv")
 
 IDLE, IN_RUN, ANSWERING, TIMED_OUT = 0, 1, 2, 3
 CRASH_MESSAGE = "The worker running score.py died while handling this request."
-WATCHDOG_GRACE_SECONDS = 1.0
-WATCHDOG_POLL_SECONDS = 0.25
-DRAIN_SECONDS = 0.02
+WATCHDOG_GRACE_SECONDS = 1.0  # past the scoring deadline before the arbiter kills the worker
+DRAIN_SECONDS = 0.02  # between the arbiter's passes over the workers' messages and deadlines
+# The worker's shared memory: byte 0 its state, byte 1 its init() done, bytes 8-16 the scoring
+# timeout in ms (for the message), bytes 16-24 the deadline of its run() (time.monotonic(),
+# one clock for every process of the machine).
+_STATE, _READY, _TIMEOUT_AT, _DEADLINE_AT, _SHARED_BYTES = 0, 1, 8, 16, 24
 _OPENED = b"O"
 _INT_SIZE = struct.calcsize("i")
 
@@ -49,14 +59,29 @@ def _answer(status: int, reason: str, message: str) -> bytes:
 class _Slot:
     """What the arbiter knows of one worker: its channel, shared state and held socket."""
 
-    __slots__ = ("channel", "worker_end", "state", "held")
+    __slots__ = ("channel", "worker_end", "state", "held", "worker", "suspect")
 
-    def __init__(self) -> None:
+    def __init__(self, worker: Any) -> None:
         self.channel, self.worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.channel.setblocking(False)
-        # byte 0: the worker's state; bytes 8-16: its scoring timeout in ms (for the message).
-        self.state = mmap.mmap(-1, 16)
+        self.state = mmap.mmap(-1, _SHARED_BYTES)
         self.held: int | None = None
+        self.worker = worker  # gunicorn's Worker: its pid is set once forked
+        self.suspect: float | None = None  # a passed deadline seen once, to be confirmed
+
+    def past_deadline(self, now: float) -> bool:
+        """In run() past its deadline (plus grace), seen on two passes in a row: a worker's
+        writes of a new deadline and of its state may reach this process out of order."""
+        if self.state[_STATE] != IN_RUN:
+            self.suspect = None
+            return False
+        deadline: float = struct.unpack_from("<d", self.state, _DEADLINE_AT)[0]
+        if now < deadline + WATCHDOG_GRACE_SECONDS:
+            self.suspect = None
+            return False
+        confirmed = self.suspect == deadline
+        self.suspect = deadline
+        return confirmed
 
     def take_messages(self) -> None:
         """Apply every pending message: each carries the socket of a new connection."""
@@ -86,19 +111,28 @@ class _Slot:
 class StandIn:
     """The arbiter's side, wired in as gunicorn's pre_fork / post_fork / child_exit hooks."""
 
-    def __init__(self) -> None:
+    def __init__(self, board: Board) -> None:
         self._slots: dict[int, _Slot] = {}  # by worker age (known before the fork)
         self._lock = threading.Lock()
         self._reader: threading.Thread | None = None
+        self._board = board
+        self._arbiter: Any = None
+        self._stopping = False
+
+    def stopping(self) -> None:
+        """The server drains: not ready any more, whatever the workers say."""
+        self._stopping = True
+        self._board.publish(False)
 
     # -- gunicorn hooks ----------------------------------------------------------------------
     def pre_fork(self, arbiter: Any, worker: Any) -> None:
-        slot = _Slot()
+        slot = _Slot(worker)
         with self._lock:
             self._slots[worker.age] = slot
+            self._arbiter = arbiter
         worker.azmlinfsrv_stand_in = slot
         if self._reader is None:
-            self._reader = threading.Thread(target=self._drain, name="azmlinfsrv-stand-in", daemon=True)
+            self._reader = threading.Thread(target=self._watch, name="azmlinfsrv-stand-in", daemon=True)
             self._reader.start()
 
     def post_fork(self, arbiter: Any, worker: Any) -> None:
@@ -118,11 +152,12 @@ class StandIn:
             slot = self._slots.pop(worker.age, None)
         if slot is None:
             return
+        self._publish_readiness()
         slot.take_messages()
-        state = slot.state[0]
+        state = slot.state[_STATE]
         if slot.held is not None and state in (IN_RUN, TIMED_OUT):
             if state == TIMED_OUT:
-                timeout_ms = struct.unpack_from("<q", slot.state, 8)[0]
+                timeout_ms = struct.unpack_from("<q", slot.state, _TIMEOUT_AT)[0]
                 answer = _answer(500, "Internal Server Error", f"Scoring timeout after {timeout_ms} ms")
             else:
                 answer = _answer(502, "Bad Gateway", CRASH_MESSAGE)
@@ -139,34 +174,58 @@ class StandIn:
         slot.close()
 
     # -- the reader thread -------------------------------------------------------------------
-    def _drain(self) -> None:
+    def _watch(self) -> None:
         """Take the workers' messages in batches, not one wake-up per connection: that would
         cost the arbiter CPU time that the workers need. A dying worker's messages are taken
-        by child_exit itself before it decides."""
+        by child_exit itself before it decides. Each pass also checks the deadlines of the
+        workers in run() and publishes readiness."""
         while True:
             time.sleep(DRAIN_SECONDS)
+            now = time.monotonic()
             with self._lock:
                 for slot in self._slots.values():
                     slot.take_messages()
+                    if slot.past_deadline(now):
+                        self._kill_hung(slot)
+            self._publish_readiness()
+
+    def _kill_hung(self, slot: _Slot) -> None:
+        slot.state[_STATE] = TIMED_OUT
+        pid = slot.worker.pid
+        logger.error(
+            "run() did not stop at the scoring timeout (it blocks signals or holds the GIL, e.g. in native code); "
+            f"worker {pid} is replaced and the request answered with the timeout"
+        )
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass  # gone already: child_exit answers
+
+    def _publish_readiness(self) -> None:
+        with self._lock:
+            arbiter = self._arbiter
+            done = sum(1 for slot in self._slots.values() if slot.state[_READY])
+        wanted = arbiter.num_workers if arbiter is not None else 1
+        self._board.publish(not self._stopping and done >= wanted)
 
 
 class WorkerSide:
-    """The worker's side: report each connection and what the worker is doing; the watchdog
-    for a request that outlives the scoring timeout. A request costs two writes to shared
-    memory and no system call; a connection costs one ``sendmsg``."""
+    """The worker's side: report each connection, what the worker is doing and until when,
+    and that its init() is done. A request costs a few writes to shared memory and no system
+    call; a connection costs one ``sendmsg``."""
 
     _channel: socket.socket | None = None
     _state: mmap.mmap | None = None
-    _deadline = 0.0
 
     @classmethod
     def install(cls, channel: socket.socket, state: mmap.mmap) -> None:
         cls._channel, cls._state = channel, state
-        watchdog = threading.Thread(target=cls._watch, name="azmlinfsrv-watchdog", daemon=True)
-        # Not user code: debugpy neither traces it nor lists it beside the user's threads.
-        watchdog.is_pydev_daemon_thread = True  # type: ignore[attr-defined]
-        watchdog.pydev_do_not_trace = True  # type: ignore[attr-defined]
-        watchdog.start()
+
+    @classmethod
+    def ready(cls) -> None:
+        """init() is done and the worker serves (its readiness counts for GET /readyz)."""
+        if cls._state is not None:
+            cls._state[_READY] = 1
 
     @classmethod
     def active(cls) -> bool:
@@ -189,33 +248,15 @@ class WorkerSide:
     def request_started(cls, timeout_ms: int) -> None:
         state = cls._state
         if state is not None:
-            struct.pack_into("<q", state, 8, timeout_ms)
-            cls._deadline = time.monotonic() + timeout_ms / 1000 + WATCHDOG_GRACE_SECONDS
-            state[0] = IN_RUN
+            struct.pack_into("<qd", state, _TIMEOUT_AT, timeout_ms, time.monotonic() + timeout_ms / 1000)
+            state[_STATE] = IN_RUN
 
     @classmethod
     def response_started(cls) -> None:
         if cls._state is not None:
-            cls._state[0] = ANSWERING
+            cls._state[_STATE] = ANSWERING
 
     @classmethod
     def request_finished(cls) -> None:
         if cls._state is not None:
-            cls._state[0] = IDLE
-
-    @classmethod
-    def _watch(cls) -> None:
-        # Polls rather than being woken per request: no thread switch on the request path.
-        while True:
-            time.sleep(WATCHDOG_POLL_SECONDS)
-            state = cls._state
-            if state is None or state[0] != IN_RUN or time.monotonic() < cls._deadline:
-                continue
-            state[0] = TIMED_OUT
-            logger.error(
-                "run() did not stop at the scoring timeout (it blocks signals, e.g. in native code); "
-                f"this worker (pid {os.getpid()}) is replaced and the request answered with the timeout"
-            )
-            for handler in logging.getLogger().handlers + logger.handlers:
-                handler.flush()
-            os.kill(os.getpid(), signal.SIGKILL)
+            cls._state[_STATE] = IDLE

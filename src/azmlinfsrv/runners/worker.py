@@ -36,6 +36,7 @@ from typing import Any
 
 from gunicorn.workers.sync import SyncWorker
 
+from .. import readiness
 from ..settings import DEFAULT_SCORING_TIMEOUT_MS
 from . import gunicorn_internals as internals
 from .stand_in import WorkerSide
@@ -141,6 +142,11 @@ class _Connections:
                 self.poller.unregister(listener)
         self.listening = on
 
+    def drop_listeners(self) -> None:
+        """Listen no more (the listening sockets were shut down)."""
+        self.listen(False)
+        self.listeners = []
+
     def add(self, conn: _Connection) -> None:
         self.open[conn.sock.fileno()] = conn
 
@@ -220,6 +226,11 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         internals.install_date_cache()
         super().init_process()
 
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: finish what has arrived, answer GET /readyz with 503 meanwhile."""
+        readiness.start_draining()
+        super().handle_exit(sig, frame)
+
     def run(self) -> None:
         if self.cfg.is_ssl:
             super().run()
@@ -258,6 +269,8 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             notify_interval=min(_NOTIFY_INTERVAL_MAX, (self.timeout or 1) / 20),
         )
         self._next_notify = self._next_sweep = 0.0
+        if self._reporting:
+            WorkerSide.ready()  # the app (init()) is loaded: this worker counts for GET /readyz
 
     # ------------------------------------------------------------ the loop's steps
 
@@ -317,6 +330,9 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
             client, addr = listener.accept()
         except OSError as ex:
             if ex.errno in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                return
+            if ex.errno == errno.EINVAL:
+                self._conns.drop_listeners()  # the arbiter shut the listeners down: the server stops
                 return
             raise
         # Python's accepted sockets are already close-on-exec, and blocking unless a
