@@ -39,9 +39,13 @@ class ServerLogger(glogging.Logger):  # type: ignore[misc]
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logs.AMLLogFormatter())
-        self.error_log.handlers = [handler]
+        if "gunicorn.error" in logs.configured_loggers:
+            # The user's logging.json (e.g. the reference's own) set it up: keep only its handlers.
+            self.error_log.handlers = [h for h in self.error_log.handlers if not getattr(h, "_gunicorn", False)]
+        else:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logs.AMLLogFormatter())
+            self.error_log.handlers = [handler]
         self.error_log.propagate = False
         self.access_log.handlers = []
         self.access_log.propagate = False
