@@ -51,7 +51,7 @@ class _EnvironHeaders:
         return [k[5:].lower().replace("_", "-") for k in environ if k.startswith("HTTP_")]
 
 
-def _app_insights_span_exporter(connection_string: str) -> Any:
+def _app_insights_span_exporter(connection_string: str, provider: TracerProvider) -> Any:
     from azure.monitor.opentelemetry.exporter import AzureMonitorTraceExporter
 
     class RequestExporter(AzureMonitorTraceExporter):  # type: ignore[misc]
@@ -71,7 +71,7 @@ def _app_insights_span_exporter(connection_string: str) -> Any:
                 data.success = status < 400
             return envelope
 
-    return RequestExporter(connection_string=connection_string)
+    return RequestExporter(connection_string=connection_string, tracer_provider=provider)
 
 
 def _otlp_exporter(signal: str) -> Any:
@@ -117,25 +117,27 @@ class Exporting:
         resource = Resource.create({SERVICE_NAME: service, SERVICE_INSTANCE_ID: platform.node()})
         for name in _CHATTY_LOGGERS:  # per-export INFO lines (request headers...), not the user's log
             logging.getLogger(name).setLevel(logging.WARNING)
+        # shutdown_on_exit=False: the SDK's own exit hook would wait for a hung collector
+        # without a bound; ours (shutdown) has one.
+        self.tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
+        self.logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
         span_exporters, log_exporters = [], []
         if config.connection_string is not None:
             from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
 
-            span_exporters.append(_app_insights_span_exporter(config.connection_string))
+            span_exporters.append(_app_insights_span_exporter(config.connection_string, self.tracer_provider))
             log_exporters.append(AzureMonitorLogExporter(connection_string=config.connection_string))
         if config.otlp_traces:
             span_exporters.append(_otlp_exporter("TRACES"))
         if config.otlp_logs:
             log_exporters.append(_otlp_exporter("LOGS"))
-
-        # shutdown_on_exit=False: the SDK's own exit hook would wait for a hung collector
-        # without a bound; ours (shutdown) has one.
-        self.tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         for exporter in span_exporters:
             self.tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
         self.tracer = self.tracer_provider.get_tracer(INSTRUMENTATION_SCOPE)
         self.traced = bool(span_exporters)
-        self.logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
+        # Spans that score.py makes with OpenTelemetry's API go the same way, as children of
+        # the request's (the reference sets its provider globally too).
+        trace.set_tracer_provider(self.tracer_provider)
         for log_exporter in log_exporters:
             self.logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
         self.handler: logging.Handler | None = None
