@@ -133,7 +133,11 @@ class IngestionStub(_Receiver):
         return [e["data"]["baseData"] for e in self.of_type("ExceptionData")]
 
     def wait_for_request(self, name: str, count: int = 1, timeout: float = 30.0) -> list[dict[str, Any]]:
-        return self.wait_for(lambda: len(self.requests_named(name)) >= count and self.requests_named(name), timeout, f"{count} Request {name}")  # type: ignore[no-any-return]  # noqa: E501
+        return self.wait_for(
+            lambda: len(self.requests_named(name)) >= count and self.requests_named(name),
+            timeout,
+            f"{count} Request {name}",
+        )  # type: ignore[no-any-return]  # noqa: E501
 
     def wait_for_message(self, needle: str, timeout: float = 30.0) -> dict[str, Any]:
         def find() -> dict[str, Any] | None:

@@ -40,7 +40,9 @@ def start(server, stub, tmp_path, *args, script=SCRIPT, **env):
         "--appinsights_instrumentation_key",
         KEY,
         *args,
-        env=app_insights_env(stub, TMPDIR=str(tmp_path), HOSTNAME="box-1", WORKSPACE_NAME="ws-1", SERVICE_NAME="svc-1", **env),
+        env=app_insights_env(
+            stub, TMPDIR=str(tmp_path), HOSTNAME="box-1", WORKSPACE_NAME="ws-1", SERVICE_NAME="svc-1", **env
+        ),
     )
 
 
@@ -198,7 +200,7 @@ def test_a_broken_collector_delays_no_answer(server, stub, tmp_path, mode):
     wait_until(lambda: stub.requests, 20, "the exporter to try sending")
     baseline.sort()
     observed.sort()
-    worst = max(o - b for o, b in zip(observed, baseline))
+    worst = max(o - b for o, b in zip(observed, baseline, strict=True))
     assert worst < 0.05, (worst, observed[-5:], baseline[-5:])
     if mode == "hang":
         import signal

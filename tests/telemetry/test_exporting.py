@@ -72,7 +72,9 @@ def test_request_message_and_exception_reach_app_insights(stub, make):
 
 
 def test_otlp_gets_the_span_in_the_clients_trace(otlp, make):
-    telemetry = make({"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BLRP_SCHEDULE_DELAY": "200"})
+    telemetry = make(
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": otlp.url, "OTEL_BSP_SCHEDULE_DELAY": "200", "OTEL_BLRP_SCHEDULE_DELAY": "200"}
+    )
     one_request(telemetry, traceparent=TRACEPARENT)
     span = otlp.wait_for(lambda: otlp.spans, 20, "a span")[0]
     assert trace_id_hex(span) == TRACEPARENT.split("-")[1]

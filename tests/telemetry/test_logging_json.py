@@ -11,7 +11,12 @@ import re
 ALTERNATE = {
     "version": 1,
     "handlers": {
-        "azmlinfsrv": {"class": "logging.StreamHandler", "level": "INFO", "stream": "ext://sys.stdout", "formatter": "azmlinfsrv"}
+        "azmlinfsrv": {
+            "class": "logging.StreamHandler",
+            "level": "INFO",
+            "stream": "ext://sys.stdout",
+            "formatter": "azmlinfsrv",
+        }
     },
     "formatters": {
         "azmlinfsrv": {
@@ -31,9 +36,17 @@ DATE = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}"
 
 
 def test_alternate_reference_logging_json(server):
-    srv = server.start(None, files={"logging.json": json.dumps(ALTERNATE), "score.py": "def init():\n    pass\n\ndef run(data):\n    return data\n"})
+    srv = server.start(
+        None,
+        files={
+            "logging.json": json.dumps(ALTERNATE),
+            "score.py": "def init():\n    pass\n\ndef run(data):\n    return data\n",
+        },
+    )
     srv.wait_for_log(re.compile(rf"^\[INFO\] \[\d+\] azmlinfsrv {DATE} \| Starting up app insights client$", re.M))
-    srv.wait_for_log(re.compile(rf"^\[INFO\] \[\d+\] azmlinfsrv {DATE} \| Worker with pid \d+ ready for serving traffic$", re.M))
+    srv.wait_for_log(
+        re.compile(rf"^\[INFO\] \[\d+\] azmlinfsrv {DATE} \| Worker with pid \d+ ready for serving traffic$", re.M)
+    )
     # The arbiter's gunicorn messages use the file's handler and format too.
     srv.wait_for_log(re.compile(rf"^\[INFO\] \[{srv.pid}\] gunicorn.error {DATE} \| Listening at: ", re.M))
     assert "Invalid logging.json" not in srv.logs()

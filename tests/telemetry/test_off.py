@@ -16,9 +16,10 @@ app = micro.our_app()
 status = []
 for _ in range(3):
     body = b"".join(app(micro.environ(), lambda s, h, e=None: status.append(s)))
-loaded = sorted({{m.split(".")[0] + ("." + m.split(".")[1] if m.startswith("azure.") and "." in m else "")
-                 for m in sys.modules if m.startswith(("opentelemetry", "prometheus_client", "azure."))}})
-print(json.dumps({{"status": status, "loaded": loaded, "ours": sorted(m for m in sys.modules if m.startswith("azmlinfsrv.telemetry."))}}))
+prefixes = ("opentelemetry", "prometheus_client", "azure.monitor", "azure.core")
+loaded = sorted({{m for m in sys.modules if m.startswith(prefixes)}})
+ours = sorted(m for m in sys.modules if m.startswith("azmlinfsrv.telemetry."))
+print(json.dumps({{"status": status, "loaded": loaded, "ours": ours}}))
 """
 
 

@@ -35,7 +35,9 @@ def test_spans_and_logs_go_to_the_collector_in_the_clients_trace(server, otlp):
             "OTEL_BLRP_SCHEDULE_DELAY": "200",
         },
     )
-    r = srv.score(json.dumps({"x": 1}), headers={"traceparent": TRACEPARENT, "TraceId": "office-1", "x-request-id": "rid-o"})
+    r = srv.score(
+        json.dumps({"x": 1}), headers={"traceparent": TRACEPARENT, "TraceId": "office-1", "x-request-id": "rid-o"}
+    )
     assert r.status_code == 200
     assert r.headers["TraceId"] == "office-1"
     span = otlp.wait_for(lambda: [s for s in otlp.spans if s["name"] == "/score"], 30, "the /score span")[0]
@@ -52,7 +54,9 @@ def test_spans_and_logs_go_to_the_collector_in_the_clients_trace(server, otlp):
 
 
 def test_a_request_without_traceparent_starts_its_own_trace(server, otlp):
-    srv = server.start(SCRIPT, env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{otlp.url}/v1/traces", "OTEL_BSP_SCHEDULE_DELAY": "200"})
+    srv = server.start(
+        SCRIPT, env={"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": f"{otlp.url}/v1/traces", "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    )
     assert srv.score("{}").status_code == 200
     span = otlp.wait_for(lambda: otlp.spans, 30, "a span")[0]
     assert trace_id_hex(span) != TRACE_ID and "parent_span_id" not in span

@@ -35,7 +35,9 @@ def test_key_without_enabled_flag_is_off():
 
 def test_connection_string_alone_enables_app_insights_with_its_endpoint():
     env = {config.CONNECTION_STRING_ENV: f"InstrumentationKey={KEY};IngestionEndpoint=http://127.0.0.1:9/"}
-    assert config.from_environ(env).connection_string == f"InstrumentationKey={KEY};IngestionEndpoint=http://127.0.0.1:9"
+    assert (
+        config.from_environ(env).connection_string == f"InstrumentationKey={KEY};IngestionEndpoint=http://127.0.0.1:9"
+    )
 
 
 def test_key_wins_over_connection_string_whose_endpoint_is_kept():
@@ -50,7 +52,9 @@ def test_key_wins_over_connection_string_whose_endpoint_is_kept():
 
 
 def test_endpoint_suffix_and_location_build_the_endpoint():
-    parts = config.parse_connection_string(f"InstrumentationKey={KEY};EndpointSuffix=applicationinsights.us;Location=usgov")
+    parts = config.parse_connection_string(
+        f"InstrumentationKey={KEY};EndpointSuffix=applicationinsights.us;Location=usgov"
+    )
     assert config.ingestion_endpoint(parts) == "https://usgov.dc.applicationinsights.us"
 
 
@@ -166,7 +170,11 @@ def test_user_exception_chains_the_users():
 
 def test_dimensions_flat_and_as_the_reference_string():
     dims = records.dimensions({"Request Id": "r", "Models": ("m:1",)})
-    assert dims == {"custom_dimensions": "{'Request Id': 'r', 'Models': ('m:1',)}", "Request Id": "r", "Models": "('m:1',)"}
+    assert dims == {
+        "custom_dimensions": "{'Request Id': 'r', 'Models': ('m:1',)}",
+        "Request Id": "r",
+        "Models": "('m:1',)",
+    }
 
 
 def test_model_ids(tmp_path):

@@ -23,6 +23,7 @@ from gunicorn.arbiter import Arbiter
 from .. import events, logs
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..reload import Watcher, watch_roots
+from ..telemetry.metrics import arbiter_metrics
 from . import RunOptions
 from .guard import Guardian
 
@@ -166,6 +167,7 @@ class _Application(BaseApplication):  # type: ignore[misc]
         self.options = options
         self.pipe = _ReadyPipe() if options.reload else None
         self.guardian = Guardian()
+        self.metrics = arbiter_metrics(options.workers)
         super().__init__()
 
     def load_config(self) -> None:
@@ -188,12 +190,22 @@ class _Application(BaseApplication):  # type: ignore[misc]
             # servers on one machine would fight over; we do not use it.
             "control_socket_disable": True,
             # Answer for workers that die or hang inside run() (runners/guard.py).
-            "pre_fork": self.guardian.pre_fork,
+            "pre_fork": self._pre_fork,
             "post_fork": self.guardian.post_fork,
-            "child_exit": self.guardian.child_exit,
+            "child_exit": self._child_exit,
         }.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
+
+    def _pre_fork(self, arbiter: Any, worker: Any) -> None:
+        self.guardian.pre_fork(arbiter, worker)
+        if self.metrics is not None:
+            self.metrics.worker_forked()
+
+    def _child_exit(self, arbiter: Any, worker: Any) -> None:
+        self.guardian.child_exit(arbiter, worker)
+        if self.metrics is not None:
+            self.metrics.worker_exited(worker.pid)
 
     def load(self) -> Any:
         try:

@@ -10,6 +10,7 @@ OpenTelemetry SDK nor prometheus-client is imported.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping
@@ -45,7 +46,7 @@ def _config(env: Mapping[str, str]) -> tuple[TelemetryConfig, list[str]]:
         problems.append(f"{ex}; Application Insights is off.")
         config = from_environ({k: v for k, v in env.items() if k != "APPLICATIONINSIGHTS_CONNECTION_STRING"})
     changes: dict[str, Any] = {}
-    wanted = [
+    wanted: list[tuple[str, str, bool, dict[str, Any]]] = [
         ("appinsights", "Application Insights", config.connection_string is not None, {"connection_string": None}),
         ("otlp", "OTLP export", config.otlp_traces or config.otlp_logs, {"otlp_traces": False, "otlp_logs": False}),
         ("metrics", "Prometheus metrics", config.metrics, {"metrics": False}),
@@ -56,7 +57,7 @@ def _config(env: Mapping[str, str]) -> tuple[TelemetryConfig, list[str]]:
             problems.append(f"{label} is configured but its packages are not installed: {install}")
             changes.update(off)
     if changes:
-        config = TelemetryConfig(**{**config.__dict__, **changes})
+        config = dataclasses.replace(config, **changes)
     return config, problems
 
 
@@ -92,9 +93,9 @@ class Telemetry:
             except Exception as ex:  # e.g. an exporter refusing its configuration
                 logger.error(f"Telemetry export is off: {type(ex).__name__}: {ex}")
         if config.metrics:
-            from .metrics import ServerMetrics
+            from .metrics import server_metrics
 
-            self.metrics = ServerMetrics()
+            self.metrics = server_metrics()
         self.active = self.exporting is not None or self.metrics is not None
         # What the pipeline needs to compute only when something uses it.
         self.wants_response_value = self.exporting is not None and config.log_response
@@ -161,12 +162,18 @@ class Telemetry:
                 logger.warning(f"Telemetry not sent within {timeout:g} s of stopping was dropped")
 
 
+_current: Telemetry | None = None
+
+
 def setup(env: Mapping[str, str] | None = None) -> Telemetry:
-    """A worker's telemetry, flushed (within a bound) when the process exits. Logs the
-    reference's start-up line; problems were already said by ``check`` in the main process."""
+    """This process's telemetry (built once: an in-process reload keeps it), flushed within
+    a bound when the process exits. Logs the reference's start-up line; problems were said
+    by ``check`` in the main process."""
+    global _current
     logger.info("Starting up app insights client")
-    config, _ = _config(os.environ if env is None else env)
-    telemetry = Telemetry(config)
-    if telemetry.exporting is not None:
-        atexit.register(telemetry.shutdown)
-    return telemetry
+    if _current is None:
+        config, _ = _config(os.environ if env is None else env)
+        _current = Telemetry(config)
+        if _current.exporting is not None:
+            atexit.register(_current.shutdown)
+    return _current

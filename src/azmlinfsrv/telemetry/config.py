@@ -143,7 +143,8 @@ def from_environ(env: Mapping[str, str] | None = None) -> TelemetryConfig:
         container_id=env.get("HOSTNAME") or "Unknown",
         log_response=log_response is None or log_response.strip().lower() != "false",
         # The reference documents the first name; its settings read the second.
-        model_data_collection=_flag(env.get("AML_MODEL_DC_STORAGE_ENABLED")) or _flag(env.get("AML_MDC_STORAGE_ENABLED")),
+        model_data_collection=_flag(env.get("AML_MODEL_DC_STORAGE_ENABLED"))
+        or _flag(env.get("AML_MDC_STORAGE_ENABLED")),
         model_dir=env.get("AZUREML_MODEL_DIR", ""),
     )
 

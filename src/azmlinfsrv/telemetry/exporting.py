@@ -66,7 +66,8 @@ def _app_insights_span_exporter(connection_string: str, provider: TracerProvider
             status = attributes.get("http.response.status_code")
             if span.kind is SpanKind.SERVER and data is not None and isinstance(status, int):
                 data.name = span.name
-                envelope.tags["ai.operation.name"] = span.name
+                if envelope.tags is not None:
+                    envelope.tags["ai.operation.name"] = span.name
                 data.response_code = str(status)
                 data.success = status < 400
             return envelope
@@ -209,7 +210,7 @@ class Exporting:
         if status >= 500:
             span.set_status(Status(StatusCode.ERROR))
         span.end()
-        otel_context.detach(request.token)
+        otel_context.detach(request.token)  # type: ignore[arg-type]
 
     # -- log records --------------------------------------------------------------------------
     def _emit(self, level: int, message: str, attributes: dict[str, Any], exc_info: Any = None) -> None:
@@ -223,8 +224,14 @@ class Exporting:
 
     def user_exception(self, ex: BaseException, request_id: str, client_request_id: str) -> None:
         wrapped = records.wrap_user_exception(ex)
-        values = {"Container Id": self.config.container_id, "Request Id": request_id, "Client Request Id": client_request_id}
-        self._emit(logging.ERROR, str(wrapped), records.dimensions(values), (type(wrapped), wrapped, wrapped.__traceback__))
+        values = {
+            "Container Id": self.config.container_id,
+            "Request Id": request_id,
+            "Client Request Id": client_request_id,
+        }
+        self._emit(
+            logging.ERROR, str(wrapped), records.dimensions(values), (type(wrapped), wrapped, wrapped.__traceback__)
+        )
 
     def model_data(self, request_id: str, client_request_id: str, model_input: Any, prediction: Any) -> None:
         if not self.config.model_data_collection:

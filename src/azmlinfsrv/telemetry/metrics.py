@@ -53,14 +53,12 @@ def prepare_directory(env: dict[str, str] | None = None) -> str:
 
 
 class ServerMetrics:
-    """The server's own metrics, in one worker."""
+    """The server's own metrics, in one worker (one instance per process: ``server_metrics``)."""
 
     def __init__(self) -> None:
         from prometheus_client import Counter, Gauge, Histogram
 
-        self.requests = Counter(
-            f"{PREFIX}_requests", "HTTP requests answered.", ["route", "method", "status_code"]
-        )
+        self.requests = Counter(f"{PREFIX}_requests", "HTTP requests answered.", ["route", "method", "status_code"])
         self.request_duration = Histogram(
             f"{PREFIX}_request_duration_seconds",
             "Time from a request's arrival to its answer.",
@@ -125,7 +123,50 @@ class ArbiterMetrics:
         """Drop the live gauges of a worker that is gone."""
         from prometheus_client import multiprocess
 
-        multiprocess.mark_process_dead(pid)
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+_server_metrics: ServerMetrics | None = None
+_builtin_collectors: set[Any] | None = None
+
+
+def server_metrics() -> ServerMetrics:
+    """This process's ServerMetrics. One only: prometheus-client refuses a second metric of a
+    name, and waitress's reload builds the app again in the same process."""
+    global _server_metrics, _builtin_collectors
+    if _server_metrics is None:
+        from prometheus_client import REGISTRY
+
+        _server_metrics = ServerMetrics()
+        _builtin_collectors = set(getattr(REGISTRY, "_collector_to_names", {}))
+    return _server_metrics
+
+
+def forget_user_metrics() -> None:
+    """Unregister the metrics score.py defined, before an in-process reload imports it again
+    (which would define them a second time). Their values live on in the multiprocess files,
+    so the counts carry on."""
+    import sys
+
+    if _builtin_collectors is None or "prometheus_client" not in sys.modules:
+        return
+    from prometheus_client import REGISTRY
+
+    for collector in list(getattr(REGISTRY, "_collector_to_names", {})):
+        if collector not in _builtin_collectors:
+            REGISTRY.unregister(collector)
+
+
+def arbiter_metrics(workers: int) -> ArbiterMetrics | None:
+    """The gunicorn arbiter's metrics when ``--metrics`` is on (prepare_directory ran)."""
+    from .config import METRICS_ENV, _flag
+
+    if not _flag(os.environ.get(METRICS_ENV)) or not os.environ.get(MULTIPROC_ENV):
+        return None
+    try:
+        return ArbiterMetrics(workers)
+    except ImportError:
+        return None
 
 
 def render() -> tuple[bytes, str]:
@@ -133,5 +174,5 @@ def render() -> tuple[bytes, str]:
     from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, multiprocess
 
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -54,7 +54,8 @@ def format_start_time(epoch_seconds: float) -> str:
 def request_url(environ: dict[str, Any]) -> str:
     """The URL the client asked for (scheme, Host header, path, query), as ``request.url``."""
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
-    url = f"{environ.get('wsgi.url_scheme', 'http')}://{host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
+    scheme = environ.get("wsgi.url_scheme", "http")
+    url = f"{scheme}://{host}{environ.get('SCRIPT_NAME', '')}{environ.get('PATH_INFO', '')}"
     query = environ.get("QUERY_STRING")
     return f"{url}?{query}" if query else url
 
