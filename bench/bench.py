@@ -473,7 +473,7 @@ PROFILE_NOTES = [
     "worker keeps connections open yet still runs one request at a time per worker, in its main thread "
     "(the SIGALRM scoring timeout is unchanged); status line and headers go out in the same `send` as "
     "the body; a closing connection whose request was read in full is closed without the wait.",
-    "- **No Flask on the hot path** (`src/azmlinfsrv/routes.py`): POST/GET `/score` is answered "
+    "- **No Flask on the hot path** (`src/azmlinfsrv/pipeline.py`): POST/GET `/score` is answered "
     "straight from the WSGI environ (Flask's request context, URL binding, routing, hooks and "
     "`flask.g`/`flask.request` proxies cost about half of the app's time per request). The app's own "
     "time per request went from 175 µs to 71 µs (`bench/micro.py`); bare Flask returning the body "

@@ -210,6 +210,11 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["test"]:  # the validation gate, docs/validation.md
+        from .gate.command import main as test_main
+
+        sys.exit(test_main(argv[1:]))
     args = parse_arguments(argv)
     logs.setup_default()
     if not (args.entry_script or args.config_file):
@@ -275,9 +280,9 @@ def main(argv: list[str] | None = None) -> None:
     parent_watch.watch_parent_from_environment()
 
     if args.server == "waitress":
-        from .runners import waitress as runner
+        from .runners import threaded as runner
     else:
-        from .runners import gunicorn as runner  # type: ignore[no-redef]
+        from .runners import prefork as runner  # type: ignore[no-redef]
     runner.run(options)
 
 

@@ -59,3 +59,8 @@ def json_response(
 
 def error_response(status: int, message: str, run_function_failed: bool = False) -> Response:
     return json_response({"message": message}, status, run_function_failed)
+
+
+def too_large_message(max_bytes: int) -> str:
+    """The 413 message for a request body over ``max_bytes`` (AZMLINFSRV_MAX_REQUEST_BYTES)."""
+    return f"Request body exceeds the limit of {max_bytes} bytes."

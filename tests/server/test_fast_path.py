@@ -1,4 +1,4 @@
-"""POST/GET /score answered without Flask's request context (routes.py's direct path) must
+"""POST/GET /score answered without Flask's request context (pipeline.py's direct path) must
 look exactly like the Flask path; and a score.py that uses Flask itself keeps getting a
 request context around run()."""
 

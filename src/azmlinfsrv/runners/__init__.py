@@ -1,5 +1,6 @@
-"""The HTTP fronts that serve the app: gunicorn on POSIX, waitress on Windows (and on
-request everywhere)."""
+"""The HTTP fronts that serve the app: prefork.py (gunicorn, the default on POSIX) and
+threaded.py (waitress, the default on Windows, and on request everywhere); worker.py is
+prefork's worker, stand_in.py answers for its workers that die inside run()."""
 
 from __future__ import annotations
 

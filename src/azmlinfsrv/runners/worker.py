@@ -30,19 +30,20 @@ import socket
 import ssl
 import time
 from collections import deque
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from gunicorn import http, util
-from gunicorn.http import wsgi
 from gunicorn.workers.sync import SyncWorker
 
 from ..settings import DEFAULT_SCORING_TIMEOUT_MS
-from .guard import WorkerSide
+from . import gunicorn_internals as internals
+from .stand_in import WorkerSide
 
 _PIPE = object()  # selector data of the worker's wake-up pipe
 _NOTIFY_INTERVAL_MAX = 1.0  # seconds between heartbeats to the arbiter, at most
 _FRESH_SECONDS = 0.05  # how long an accepted connection without a request keeps us from accepting
+_SWEEP_SECONDS = 0.5  # between checks for idle connections and for the arbiter being gone
 
 
 class _Poller:
@@ -104,42 +105,90 @@ class _Connection:
         self.listener_name = listener_name
         self.parser = parser
         self.idle_since = time.monotonic()
-        self.registered = False  # in the selector; a connection served at once never is
+        self.registered = False  # in the poller; a connection served at once never is
 
     def buffered(self) -> bool:
         """Whether the parser already holds bytes of a next (pipelined) request."""
-        try:
-            return bool(self.parser.unreader.buf.getbuffer().nbytes)
-        except AttributeError:
-            return False
+        return internals.pending_bytes(self.parser) > 0
 
 
-class _HeldHeaders:
-    """The socket as the gunicorn response sees it: the first ``sendall`` (the status line
-    and headers) is held back and sent together with the next one (the first body chunk),
-    one send and one TCP segment instead of two. Anything else flushes first."""
+class _Connections:
+    """The worker's open connections, its listeners, and the poller that tells which is ready.
 
-    __slots__ = ("_sock", "_held")
+    A connection accepted before its request arrived is "fresh" for a moment: while any is,
+    the listeners are not polled (see ``listen``)."""
 
-    def __init__(self, sock: socket.socket) -> None:
-        self._sock = sock
-        self._held: bytes | None = None
+    def __init__(self, listeners: list[Any], shutdown_on_close: bool) -> None:
+        self.poller = _Poller()
+        self.listeners = listeners
+        self.listener_names = {listener: listener.getsockname() for listener in listeners}
+        self.open: dict[int, _Connection] = {}  # by file descriptor
+        self.fresh: dict[_Connection, float] = {}  # -> until when it counts as fresh
+        self.listening = False
+        self.shutdown_on_close = shutdown_on_close
 
-    def sendall(self, data: bytes) -> None:
-        if self._held is None:
-            self._held = bytes(data)
+    def listen(self, on: bool) -> None:
+        """Poll the listeners or not. A worker that has just accepted a connection whose
+        request has not arrived yet leaves the next connections to the other workers for a
+        moment: clients that open several connections at once (a load balancer, a pool)
+        get them spread over the workers rather than all on the first that woke."""
+        if on == self.listening:
             return
-        held, self._held = self._held, b""
-        self._sock.sendall(held + data if held else data)
+        for listener in self.listeners:
+            if on:
+                self.poller.register(listener, listener, exclusive=True)
+            else:
+                self.poller.unregister(listener)
+        self.listening = on
 
-    def flush(self) -> None:
-        held, self._held = self._held, b""
-        if held:
-            self._sock.sendall(held)
+    def add(self, conn: _Connection) -> None:
+        self.open[conn.sock.fileno()] = conn
 
-    def __getattr__(self, name: str) -> Any:
-        self.flush()
-        return getattr(self._sock, name)
+    def await_first_request(self, conn: _Connection) -> None:
+        self.wait_for(conn)
+        self.fresh[conn] = time.monotonic() + _FRESH_SECONDS
+        self.listen(False)
+
+    def expire_fresh(self, now: float) -> None:
+        for conn, until in list(self.fresh.items()):
+            if until <= now:
+                del self.fresh[conn]
+        if not self.fresh:
+            self.listen(True)
+
+    def wait_for(self, conn: _Connection) -> None:
+        if not conn.registered:
+            self.poller.register(conn.sock, conn)
+            conn.registered = True
+
+    def close(self, conn: _Connection, graceful: bool = False) -> None:
+        self.fresh.pop(conn, None)
+        if self.open.pop(conn.sock.fileno(), None) is None:
+            return
+        if conn.registered:
+            try:
+                self.poller.unregister(conn.sock)
+            except (KeyError, ValueError, OSError):
+                pass
+        if self.shutdown_on_close:
+            # The arbiter holds a copy of the socket (runners/stand_in.py): the client must
+            # see the close now, not when that copy goes.
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR if not graceful else socket.SHUT_WR)
+            except OSError:
+                pass
+        internals.close_socket(conn.sock, graceful)
+
+    def close_idle(self, now: float, keepalive: float) -> None:
+        limit = now - keepalive
+        for conn in list(self.open.values()):
+            if conn.idle_since < limit:
+                self.close(conn)
+
+    def close_all(self) -> None:
+        for conn in list(self.open.values()):
+            self.close(conn)
+        self.poller.close()
 
 
 class _SettledConfig:
@@ -156,115 +205,112 @@ class _SettledConfig:
         return value
 
 
-def _body_consumed(req: Any) -> bool:
-    """True when the app read the request body to its end (so the connection is positioned
-    at the next request); False when unsure."""
-    body = getattr(req, "body", None)
-    reader = getattr(body, "reader", None)
-    if type(reader).__name__ != "LengthReader" or getattr(reader, "length", None) != 0:
-        return False
-    buf = getattr(body, "buf", None)
-    try:
-        return buf is not None and buf.getbuffer().nbytes == 0
-    except (AttributeError, ValueError):
-        return False
-
-
-def _install_date_cache() -> None:
-    """gunicorn formats the Date header anew for every response; it changes once a second."""
-    original = util.http_date
-    cache: list[Any] = [None, ""]
-
-    def http_date(timestamp: float | None = None) -> str:
-        if timestamp is not None:
-            return str(original(timestamp))
-        now = int(time.time())
-        if cache[0] != now:
-            cache[0], cache[1] = now, original(now)
-        return str(cache[1])
-
-    util.http_date = http_date
+@dataclass(frozen=True)
+class _Limits:
+    keepalive: float  # seconds an idle connection stays open; 0 closes after each response
+    max_connections: int  # beyond this many open connections, each response closes its own
+    scoring_timeout_ms: int  # for the arbiter's answer to a request whose worker hung
+    notify_interval: float  # seconds between heartbeats to the arbiter
 
 
 class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
     """gunicorn's sync worker, with HTTP/1.1 keep-alive (see the module's docstring)."""
 
     def init_process(self) -> None:
-        _install_date_cache()
+        internals.install_date_cache()
         super().init_process()
 
     def run(self) -> None:
         if self.cfg.is_ssl:
             super().run()
             return
-        for listener in self.sockets:
-            listener.setblocking(False)
-        self._connections: dict[int, _Connection] = {}
-        self._listener_names = {listener: listener.getsockname() for listener in self.sockets}
-        self._poller = _Poller()
-        self._listening = False
-        self._fresh: dict[_Connection, float] = {}  # accepted, no request yet -> until when it counts
-        self._listen(True)
-        self._poller.register(self.PIPE[0], _PIPE)
-        self._http_cfg = _SettledConfig(self.cfg)
-        self._keepalive = float(self.cfg.keepalive or 0)
-        self._max_connections = max(int(self.cfg.worker_connections or 1), 1)
-        settings = getattr(getattr(self.app, "options", None), "settings", None)
-        self._scoring_timeout_ms = getattr(settings, "scoring_timeout_ms", DEFAULT_SCORING_TIMEOUT_MS)
-        self._guarded = WorkerSide.active()
-        interval = min(_NOTIFY_INTERVAL_MAX, (self.timeout or 1) / 20)
+        self._prepare()
         ready: deque[_Connection] = deque()
-        next_notify = next_sweep = 0.0
         try:
             while self.alive:
-                now = time.monotonic()
-                if now >= next_notify:
-                    self.notify()
-                    next_notify = now + interval
-                if now >= next_sweep:
-                    if not self.is_parent_alive():
-                        return
-                    self._close_idle(now)
-                    next_sweep = now + 0.5
+                if not self._keep_in_touch(time.monotonic()):
+                    return  # the arbiter is gone
                 try:
-                    timeout = 0 if ready else _FRESH_SECONDS if self._fresh else min(interval, 0.5)
-                    events = self._poller.select(timeout)
+                    events = self._conns.poller.select(self._poll_timeout(ready))
                 except InterruptedError:
                     continue
-                for data in events:
-                    if isinstance(data, _Connection):
-                        if data not in ready:
-                            ready.append(data)
-                    elif data is _PIPE:
-                        try:
-                            os.read(self.PIPE[0], 4096)
-                        except OSError:
-                            pass
-                    else:  # a listener
-                        self._accept(data, ready)
-                # one request per ready connection, in turn (once the worker is told to
-                # stop, those requests are still answered, with Connection: close)
-                for _ in range(len(ready)):
-                    conn = ready.popleft()
-                    self._fresh.pop(conn, None)
-                    if self._serve(conn):
-                        if conn.buffered():
-                            ready.append(conn)
-                        else:
-                            self._wait_for(conn)
-                if self._fresh or not self._listening:
-                    self._unfresh(time.monotonic())
-            # Stopping: a request that has already arrived on an idle connection is answered
-            # (closing), rather than dropped with the connection.
-            for data in self._poller.select(0):
-                if isinstance(data, _Connection):
-                    self._serve(data)
+                self._take(events, ready)
+                self._serve_ready(ready)
+                if self._conns.fresh or not self._conns.listening:
+                    self._conns.expire_fresh(time.monotonic())
+            self._serve_arrived()
         finally:
-            for conn in list(self._connections.values()):
-                self._close(conn)
-            self._poller.close()
+            self._conns.close_all()
 
-    # ------------------------------------------------------------ connections
+    def _prepare(self) -> None:
+        for listener in self.sockets:
+            listener.setblocking(False)
+        self._reporting = WorkerSide.active()  # the arbiter answers for us if we die in run()
+        self._conns = _Connections(self.sockets, shutdown_on_close=self._reporting)
+        self._conns.listen(True)
+        self._conns.poller.register(self.PIPE[0], _PIPE)
+        self._http_cfg = _SettledConfig(self.cfg)
+        settings = getattr(getattr(self.app, "options", None), "settings", None)
+        self._limits = _Limits(
+            keepalive=float(self.cfg.keepalive or 0),
+            max_connections=max(int(self.cfg.worker_connections or 1), 1),
+            scoring_timeout_ms=getattr(settings, "scoring_timeout_ms", DEFAULT_SCORING_TIMEOUT_MS),
+            notify_interval=min(_NOTIFY_INTERVAL_MAX, (self.timeout or 1) / 20),
+        )
+        self._next_notify = self._next_sweep = 0.0
+
+    # ------------------------------------------------------------ the loop's steps
+
+    def _keep_in_touch(self, now: float) -> bool:
+        """Heartbeat to the arbiter; now and then, close idle connections. False when the
+        arbiter is gone."""
+        if now >= self._next_notify:
+            self.notify()
+            self._next_notify = now + self._limits.notify_interval
+        if now >= self._next_sweep:
+            if not self.is_parent_alive():
+                return False
+            self._conns.close_idle(now, self._limits.keepalive)
+            self._next_sweep = now + _SWEEP_SECONDS
+        return True
+
+    def _poll_timeout(self, ready: deque[_Connection]) -> float:
+        if ready:
+            return 0
+        return _FRESH_SECONDS if self._conns.fresh else min(self._limits.notify_interval, _SWEEP_SECONDS)
+
+    def _take(self, events: list[Any], ready: deque[_Connection]) -> None:
+        """Ready connections join ``ready``; a ready listener is accepted from."""
+        for data in events:
+            if isinstance(data, _Connection):
+                if data not in ready:
+                    ready.append(data)
+            elif data is _PIPE:
+                try:
+                    os.read(self.PIPE[0], 4096)
+                except OSError:
+                    pass
+            else:
+                self._accept(data, ready)
+
+    def _serve_ready(self, ready: deque[_Connection]) -> None:
+        """One request per ready connection, in turn (once the worker is told to stop, those
+        requests are still answered, with Connection: close)."""
+        for _ in range(len(ready)):
+            conn = ready.popleft()
+            self._conns.fresh.pop(conn, None)
+            if self._serve(conn):
+                if conn.buffered():
+                    ready.append(conn)
+                else:
+                    self._conns.wait_for(conn)
+
+    def _serve_arrived(self) -> None:
+        """Stopping: a request that has already arrived on an idle connection is answered
+        (closing), rather than dropped with the connection."""
+        for data in self._conns.poller.select(0):
+            if isinstance(data, _Connection):
+                self._serve(data)
 
     def _accept(self, listener: socket.socket, ready: deque[_Connection]) -> None:
         try:
@@ -277,110 +323,52 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         # default timeout was set (by user code, say).
         if client.gettimeout() is not None:
             client.setblocking(True)
-        conn = _Connection(
-            client, addr, self._listener_names[listener], http.RequestParser(self._http_cfg, client, addr)
-        )
-        self._connections[client.fileno()] = conn
-        if self._guarded:
+        parser = internals.request_parser(self._http_cfg, client, addr)
+        conn = _Connection(client, addr, self._conns.listener_names[listener], parser)
+        self._conns.add(conn)
+        if self._reporting:
             WorkerSide.connection_opened(client)
         try:
             client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
         except BlockingIOError:
-            self._wait_for(conn)  # no request yet: the selector tells when there is
-            self._fresh[conn] = time.monotonic() + _FRESH_SECONDS
-            self._listen(False)
+            self._conns.await_first_request(conn)  # no request yet: the poller tells when there is
             return
         except OSError:
             pass
         ready.append(conn)  # a request (or EOF, or an error) to handle now
-
-    def _listen(self, on: bool) -> None:
-        """Poll the listeners or not. A worker that has just accepted a connection whose
-        request has not arrived yet leaves the next connections to the other workers for a
-        moment: clients that open several connections at once (a load balancer, a pool)
-        get them spread over the workers rather than all on the first that woke."""
-        if on == self._listening:
-            return
-        for listener in self.sockets:
-            if on:
-                self._poller.register(listener, listener, exclusive=True)
-            else:
-                self._poller.unregister(listener)
-        self._listening = on
-
-    def _unfresh(self, now: float) -> None:
-        for conn, until in list(self._fresh.items()):
-            if until <= now:
-                del self._fresh[conn]
-        if not self._fresh:
-            self._listen(True)
-
-    def _wait_for(self, conn: _Connection) -> None:
-        if not conn.registered:
-            self._poller.register(conn.sock, conn)
-            conn.registered = True
-
-    def _close(self, conn: _Connection, graceful: bool = False) -> None:
-        self._fresh.pop(conn, None)
-        if self._connections.pop(conn.sock.fileno(), None) is None:
-            return
-        if conn.registered:
-            try:
-                self._poller.unregister(conn.sock)
-            except (KeyError, ValueError, OSError):
-                pass
-        if self._guarded:
-            # The arbiter holds a copy of the socket (runners/guard.py): the client must
-            # see the close now, not when that copy goes.
-            try:
-                conn.sock.shutdown(socket.SHUT_RDWR if not graceful else socket.SHUT_WR)
-            except OSError:
-                pass
-        if graceful and hasattr(util, "close_graceful"):
-            util.close_graceful(conn.sock)
-        else:
-            util.close(conn.sock)
-
-    def _close_idle(self, now: float) -> None:
-        if not self._connections:
-            return
-        limit = now - self._keepalive
-        for conn in list(self._connections.values()):
-            if conn.idle_since < limit:
-                self._close(conn)
 
     # ------------------------------------------------------------ requests
 
     def _serve(self, conn: _Connection) -> bool:
         """Serve one request of ``conn``; whether the connection stays open."""
         req = None
-        client = conn.sock
         try:
             req = next(conn.parser)
             if not req:
-                self._close(conn)
+                self._conns.close(conn)
                 return False
             keep = self._handle(conn, req)
-        except http.errors.NoMoreData as ex:
+        except internals.NoMoreData as ex:
             self.log.debug("Ignored premature client disconnection. %s", ex)
             keep = False
         except StopIteration as ex:
             self.log.debug("Closing connection. %s", ex)
             keep = False
         except ssl.SSLError as ex:
-            self.handle_error(req, client, conn.addr, ex)
+            self.handle_error(req, conn.sock, conn.addr, ex)
             keep = False
         except OSError as ex:
             if ex.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
                 self.log.exception("Socket error processing request.")
             keep = False
         except BaseException as ex:
-            self.handle_error(req, client, conn.addr, ex)
+            self.handle_error(req, conn.sock, conn.addr, ex)
             keep = False
         if keep:
             conn.idle_since = time.monotonic()
             return True
-        self._close(conn, graceful=not (req is not None and _body_consumed(req) and not conn.buffered()))
+        consumed = req is not None and internals.body_consumed(req) and not conn.buffered()
+        self._conns.close(conn, graceful=not consumed)
         return False
 
     def _handle(self, conn: _Connection, req: Any) -> bool:
@@ -390,37 +378,15 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         try:
             self._http_cfg.pre_request(self, req)
             request_start = datetime.now()
-            resp, environ = wsgi.create(req, conn.sock, conn.addr, conn.listener_name, self._http_cfg)
-            self.nr += 1
-            if self.nr >= self.max_requests:
-                self.log.info("Autorestarting worker after current request.")
-                self.alive = False
-            if not self._keepalive or len(self._connections) > self._max_connections:
-                resp.force_close()
-            if self._guarded:
-                WorkerSide.request_started(self._scoring_timeout_ms)
+            resp, environ = internals.create_response(req, conn.sock, conn.addr, conn.listener_name, self._http_cfg)
+            self._before_app(resp)
             respiter = self.wsgi(environ, resp.start_response)
-            if self._guarded:
+            if self._reporting:
                 WorkerSide.response_started()  # past this point a crash cannot be answered cleanly
-            held = None
             try:
-                if not self.alive or not _body_consumed(req):
-                    resp.force_close()
-                if resp.status is not None and not resp.headers_sent and not resp.chunked:
-                    # a body of known length: status line and headers go with it (a
-                    # streamed body keeps sending its headers as soon as it starts)
-                    resp.sock = held = _HeldHeaders(conn.sock)
-                if isinstance(respiter, environ["wsgi.file_wrapper"]):
-                    resp.write_file(respiter)
-                else:
-                    for item in respiter:
-                        resp.write(item)
-                resp.close()
-                if held is not None:
-                    held.flush()
+                self._write(conn, req, resp, environ, respiter)
             finally:
-                request_time = datetime.now() - request_start
-                self.log.access(resp, req, environ, request_time)
+                self.log.access(resp, req, environ, datetime.now() - request_start)
                 if hasattr(respiter, "close"):
                     respiter.close()
             return not resp.should_close()
@@ -433,9 +399,39 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
                 raise StopIteration() from None
             raise
         finally:
-            if self._guarded:
-                WorkerSide.request_finished()
-            try:
-                self._http_cfg.post_request(self, req, environ, resp)
-            except Exception:
-                self.log.exception("Exception in post_request hook")
+            self._after_request(req, environ, resp)
+
+    def _before_app(self, resp: Any) -> None:
+        self.nr += 1
+        if self.nr >= self.max_requests:
+            self.log.info("Autorestarting worker after current request.")
+            self.alive = False
+        if not self._limits.keepalive or len(self._conns.open) > self._limits.max_connections:
+            resp.force_close()
+        if self._reporting:
+            WorkerSide.request_started(self._limits.scoring_timeout_ms)
+
+    def _write(self, conn: _Connection, req: Any, resp: Any, environ: dict[str, Any], respiter: Any) -> None:
+        if not self.alive or not internals.body_consumed(req):
+            resp.force_close()
+        held = None
+        if resp.status is not None and not resp.headers_sent and not resp.chunked:
+            # a body of known length: status line and headers go with it (a streamed body
+            # keeps sending its headers as soon as it starts)
+            held = internals.hold_headers(resp, conn.sock)
+        if isinstance(respiter, environ["wsgi.file_wrapper"]):
+            resp.write_file(respiter)
+        else:
+            for item in respiter:
+                resp.write(item)
+        resp.close()
+        if held is not None:
+            held.flush()
+
+    def _after_request(self, req: Any, environ: dict[str, Any], resp: Any) -> None:
+        if self._reporting:
+            WorkerSide.request_finished()
+        try:
+            self._http_cfg.post_request(self, req, environ, resp)
+        except Exception:
+            self.log.exception("Exception in post_request hook")

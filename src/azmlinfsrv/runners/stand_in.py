@@ -1,4 +1,4 @@
-"""Answering for a worker that cannot: crashes and hangs inside run().
+"""The arbiter stands in for a worker that cannot answer: crashes and hangs inside run().
 
 A worker that dies inside run() (``os._exit``, a segfault in native code, gunicorn's
 timeout kill) takes its client socket with it, and the client would only see the
@@ -83,7 +83,7 @@ class _Slot:
         self.state.close()
 
 
-class Guardian:
+class StandIn:
     """The arbiter's side, wired in as gunicorn's pre_fork / post_fork / child_exit hooks."""
 
     def __init__(self) -> None:
@@ -96,15 +96,15 @@ class Guardian:
         slot = _Slot()
         with self._lock:
             self._slots[worker.age] = slot
-        worker.azmlinfsrv_guard = slot
+        worker.azmlinfsrv_stand_in = slot
         if self._reader is None:
-            self._reader = threading.Thread(target=self._drain, name="azmlinfsrv-guard", daemon=True)
+            self._reader = threading.Thread(target=self._drain, name="azmlinfsrv-stand-in", daemon=True)
             self._reader.start()
 
     def post_fork(self, arbiter: Any, worker: Any) -> None:
         """In the new worker: keep only its own end; drop the arbiter's copies of other
         workers' channels and client sockets, which a fork duplicated."""
-        own: _Slot = worker.azmlinfsrv_guard
+        own: _Slot = worker.azmlinfsrv_stand_in
         for slot in self._slots.values():
             if slot is not own:
                 slot.drop_held()
@@ -183,7 +183,7 @@ class WorkerSide:
                     socket.MSG_DONTWAIT,
                 )
             except OSError:
-                pass  # the arbiter is behind: this connection goes unguarded rather than wait
+                pass  # the arbiter is behind: this connection goes without a stand-in rather than wait
 
     @classmethod
     def request_started(cls, timeout_ms: int) -> None:

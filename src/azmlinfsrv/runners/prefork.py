@@ -1,4 +1,4 @@
-"""Serving with gunicorn (POSIX): an arbiter forks ``workers`` sync workers, each of which
+"""Serving with gunicorn's pre-fork model (POSIX): an arbiter forks ``workers`` sync workers, each of which
 loads score.py and calls init() itself, as the reference does.
 
 With ``--reload`` our arbiter replaces workers in generations: on a code change it forks
@@ -22,10 +22,10 @@ from gunicorn.arbiter import Arbiter
 
 from .. import events, logs
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
-from ..reload import Watcher, watch_roots
+from ..code_watch import Watcher, watch_roots
 from ..telemetry.metrics import arbiter_metrics
 from . import RunOptions
-from .guard import Guardian
+from .stand_in import StandIn
 
 logger = logging.getLogger("azmlinfsrv")
 
@@ -166,7 +166,7 @@ class _Application(BaseApplication):  # type: ignore[misc]
     def __init__(self, options: RunOptions) -> None:
         self.options = options
         self.pipe = _ReadyPipe() if options.reload else None
-        self.guardian = Guardian()
+        self.stand_in = StandIn()
         self.metrics = arbiter_metrics(options.workers)
         super().__init__()
 
@@ -189,21 +189,21 @@ class _Application(BaseApplication):  # type: ignore[misc]
             # gunicorn ≥ 24 opens a control socket at a fixed per-user path, which several
             # servers on one machine would fight over; we do not use it.
             "control_socket_disable": True,
-            # Answer for workers that die or hang inside run() (runners/guard.py).
+            # Answer for workers that die or hang inside run() (runners/stand_in.py).
             "pre_fork": self._pre_fork,
-            "post_fork": self.guardian.post_fork,
+            "post_fork": self.stand_in.post_fork,
             "child_exit": self._child_exit,
         }.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
 
     def _pre_fork(self, arbiter: Any, worker: Any) -> None:
-        self.guardian.pre_fork(arbiter, worker)
+        self.stand_in.pre_fork(arbiter, worker)
         if self.metrics is not None:
             self.metrics.worker_forked()
 
     def _child_exit(self, arbiter: Any, worker: Any) -> None:
-        self.guardian.child_exit(arbiter, worker)
+        self.stand_in.child_exit(arbiter, worker)
         if self.metrics is not None:
             self.metrics.worker_exited(worker.pid)
 

@@ -1,4 +1,4 @@
-"""Serving with waitress: one process, ``workers`` threads (the reference's Windows
+"""Serving from threads of one process, with waitress: ``workers`` threads (the reference's Windows
 front, selectable everywhere with ``--server waitress``).
 
 ``--reload`` rebuilds the app in the same process: user modules are forgotten and
@@ -19,7 +19,7 @@ import waitress
 
 from .. import events
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
-from ..reload import Watcher, watch_roots
+from ..code_watch import Watcher, watch_roots
 from ..script import modules_under
 from ..telemetry import metrics
 from . import RunOptions

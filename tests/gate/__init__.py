@@ -1,0 +1,1 @@
+"""Tests of `azmlinfsrv test` (the validation gate) and of azmlinfsrv.cases."""
