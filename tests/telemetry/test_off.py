@@ -19,7 +19,7 @@ for _ in range(3):
 prefixes = ("opentelemetry", "prometheus_client", "azure.monitor", "azure.core")
 loaded = sorted({{m for m in sys.modules if m.startswith(prefixes)}})
 ours = sorted(m for m in sys.modules if m.startswith("azmlinfsrv.telemetry."))
-print(json.dumps({{"status": status, "loaded": loaded, "ours": ours}}))
+sys.stdout.write(json.dumps({{"status": status, "loaded": loaded, "ours": ours}}) + chr(10))  # print() is redirected
 """
 
 
