@@ -1,6 +1,6 @@
 """Per-request cost of telemetry in process (bench/micro.py's app) against local receivers:
 
-    .venv/bin/python bench/telemetry_cost.py off|appinsights|otlp|metrics
+.venv/bin/python bench/telemetry_cost.py off|appinsights|otlp|metrics
 """
 
 from __future__ import annotations
