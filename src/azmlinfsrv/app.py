@@ -12,12 +12,13 @@ import itertools
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
 
-from . import compat, debugging, events, logs, routes, script
+from . import compat, debugging, events, logs, routes, script, telemetry
 from .settings import Settings
 from .swagger import Swagger
 
@@ -88,13 +89,16 @@ def load_script(settings: Settings) -> script.UserScript:
         raise StartupFailure(str(ex)) from ex
 
 
-def call_init(user: script.UserScript, settings: Settings) -> None:
+def call_init(user: script.UserScript, settings: Settings, hooks: telemetry.Telemetry | None = None) -> None:
     logger.info("Invoking user's init function")
+    started = time.perf_counter()
     try:
         user.init()
     except BaseException as ex:
         if isinstance(ex, KeyboardInterrupt):
             raise
+        if hooks is not None:
+            hooks.user_exception(ex)  # sent before the worker exits (flushed within a bound)
         logger.error("User's init function failed")
         logger.error(f"Encountered Exception {script.format_user_traceback(ex)}")
         events.emit("init_failed", exception=events.describe_exception(ex))
@@ -107,6 +111,8 @@ def call_init(user: script.UserScript, settings: Settings) -> None:
             if next(tree, None) is not None:
                 logger.info(f"Output Truncated. First {MODEL_DIR_LISTING_LIMIT} lines shown.")
         raise StartupFailure(str(ex)) from ex
+    if hooks is not None:
+        hooks.init_finished(time.perf_counter() - started)
     logger.info("Users's init has completed successfully")
 
 
@@ -145,6 +151,8 @@ def create_app(settings: Settings) -> Flask:
     """The app of one worker; raises StartupFailure when score.py cannot serve."""
     compat.install()
     logs.redirect_print()
+    configured = telemetry.setup()
+    hooks = configured if configured.active else None  # nothing on: no hook runs on any request
     _add_sys_paths(settings)
     try:
         debugging.attach_from_settings(settings.debug_port)
@@ -159,9 +167,9 @@ def create_app(settings: Settings) -> Flask:
         _enable_cors(app, settings.cors_origins)
 
     user = load_script(settings)
-    call_init(user, settings)
+    call_init(user, settings, hooks)
     swagger = Swagger(settings, user.run)
-    routes.register(app, settings, user, swagger)
+    routes.register(app, settings, user, swagger, hooks)
 
     logger.info(f"Scoring timeout is set to {settings.scoring_timeout_ms}")
     logger.info(f"Worker with pid {os.getpid()} ready for serving traffic")

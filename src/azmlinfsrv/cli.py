@@ -13,7 +13,7 @@ import re
 import sys
 from typing import NoReturn
 
-from . import __version__, debugging, events, logs, parent_watch, settings
+from . import __version__, debugging, events, logs, parent_watch, settings, telemetry
 from .runners import PortInUse, RunOptions, check_ports_free
 
 logger = logging.getLogger("azmlinfsrv")
@@ -97,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help=f"Append structured JSON-line events to PATH (or set {events.ENV_VAR}).",
     )
+    add(
+        "--metrics",
+        action="store_true",
+        help="Serve Prometheus metrics at GET /metrics (or set AZMLINFSRV_METRICS=true); needs azmlinfsrv[metrics].",
+    )
     add("--version", action="version", version=f"azmlinfsrv {__version__}")
     return parser
 
@@ -148,6 +153,8 @@ def merge_into_environment(args: argparse.Namespace) -> None:
         env["AZUREML_CONFIG_FILE"] = os.path.realpath(args.config_file)
     if args.events:
         env[events.ENV_VAR] = os.path.abspath(args.events)
+    if args.metrics:
+        env["AZMLINFSRV_METRICS"] = "true"
 
 
 def validate_environment() -> None:
@@ -275,6 +282,8 @@ def main(argv: list[str] | None = None) -> None:
                 "send requests to code paused in a debugger. Debug listeners stay on 127.0.0.1; consider "
                 "--host 127.0.0.1 for the server too."
             )
+    # Said once here rather than by every worker: what is configured but cannot be used.
+    telemetry.prepare_server(telemetry.check())
     sys.stdout.flush()
     sys.stderr.flush()
     parent_watch.watch_parent_from_environment()

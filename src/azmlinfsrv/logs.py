@@ -74,6 +74,34 @@ def _level(name: str) -> int:
     return value if isinstance(value, int) else logging.INFO
 
 
+# The reference's classes, as its own logging.json and its users' files name them, and ours.
+# Mapped when a file is loaded, rather than shipped under the reference's package name, which
+# would clash with an environment that has the reference installed too.
+REFERENCE_CLASSES = {
+    "azureml_inference_server_http.log_config.AMLLogFormatter": f"{__name__}.AMLLogFormatter",
+    "azureml_inference_server_http.log_config.RootAccessFilter": f"{__name__}.RootAccessFilter",
+}
+
+# Loggers that the user's logging.json configured (gunicorn's logger then leaves them alone).
+configured_loggers: set[str] = set()
+
+
+def map_reference_classes(config: Any) -> Any:
+    """``config`` (a dictConfig dict) with the reference's formatter/filter classes replaced by ours."""
+    if not isinstance(config, dict):
+        return config
+    for section in ("formatters", "filters", "handlers"):
+        entries = config.get(section)
+        if not isinstance(entries, dict):
+            continue
+        for entry in entries.values():
+            if isinstance(entry, dict):
+                for key in ("class", "()"):
+                    if isinstance(entry.get(key), str) and entry[key] in REFERENCE_CLASSES:
+                        entry[key] = REFERENCE_CLASSES[entry[key]]
+    return config
+
+
 def load_user_config(*dirs: str | None) -> str | None:
     """Apply the first ``logging.json`` (dictConfig) found in ``dirs``; return its path."""
     for directory in dirs:
@@ -82,7 +110,10 @@ def load_user_config(*dirs: str | None) -> str | None:
         path = os.path.join(directory, "logging.json")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as f:
-                logging.config.dictConfig(json.load(f))
+                config = map_reference_classes(json.load(f))
+            logging.config.dictConfig(config)
+            if isinstance(config, dict) and isinstance(config.get("loggers"), dict):
+                configured_loggers.update(config["loggers"])
             logger.info(f"Loaded logging config from {path}")
             return path
     return None

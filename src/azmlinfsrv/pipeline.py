@@ -23,8 +23,9 @@ Extension points:
   ``request_finished(record, headers)`` runs in ``finalize_request`` with ``record.route``
   (the URL rule, None when nothing matched), ``record.method``, ``record.status``,
   ``record.duration_ms`` (to the start of the response), ``record.request_id`` and
-  ``record.client_request_id`` set, and the response headers. The request log line is such an observer
-  (``AccessLog``). Observers run on every request: keep them cheap, and let them not raise.
+  ``record.client_request_id`` set, and the response headers; ``record.environ`` is the
+  request's WSGI environ. The request log line (``AccessLog``) and telemetry
+  (telemetry/wiring.py) are such observers. Observers run on every request: keep them cheap, and let them not raise.
 - **Another route**: add a ``Route`` to ``routes.route_table`` (routes.py).
 """
 
@@ -61,6 +62,7 @@ class RequestRecord:
     """What the server keeps about one request, in its WSGI environ (cheaper than flask.g)."""
 
     __slots__ = (
+        "environ",
         "started",
         "method",
         "ids",
@@ -71,7 +73,8 @@ class RequestRecord:
         "duration_ms",
     )
 
-    def __init__(self, started: float, method: str) -> None:
+    def __init__(self, started: float, method: str, environ: dict[str, Any] | None = None) -> None:
+        self.environ: dict[str, Any] = {} if environ is None else environ  # the request's WSGI environ
         self.started = started  # time.perf_counter()
         self.method = method
         self.ids: RequestIds = NO_IDS
@@ -165,7 +168,7 @@ class Pipeline:
         return self.flask_app(environ, respond)
 
     def begin_request(self, environ: dict[str, Any]) -> RequestRecord:
-        record = RequestRecord(time.perf_counter(), environ.get("REQUEST_METHOD", ""))
+        record = RequestRecord(time.perf_counter(), environ.get("REQUEST_METHOD", ""), environ)
         try:
             record.ids = read_request_ids(environ)
         except RequestIdTooLong as ex:

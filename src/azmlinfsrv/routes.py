@@ -66,11 +66,13 @@ def _access_logged(view: Callable[[], Any]) -> Callable[[], Any]:
     return logged_view
 
 
-def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagger) -> Pipeline:
+def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagger, telemetry: Any = None) -> Pipeline:
     """Routes, error handlers and the pipeline around ``app.wsgi_app``; returns the pipeline
-    (for ``Pipeline.add_observer``)."""
+    (for ``Pipeline.add_observer``). ``telemetry``: an active ``azmlinfsrv.telemetry.Telemetry``
+    or None."""
     errors = ErrorHandlers(settings.max_request_bytes)
     score = ScoreView(script, settings.scoring_timeout_ms, errors)
+    score.telemetry = telemetry
     pipeline = Pipeline(app.wsgi_app, app.request_class, settings)
     if can_skip_flask(settings, script):
         pipeline.direct_score = score.respond_outside_flask
@@ -78,6 +80,13 @@ def register(app: Flask, settings: Settings, script: UserScript, swagger: Swagge
     app.before_request(pipeline.before_flask_request)
     for route in route_table(score, swagger):
         add_route(app, route)
+    if telemetry is not None:
+        from .telemetry import wiring
+
+        if telemetry.metrics is not None:
+            # Scraped every few seconds: no request log line, as for the liveness probe.
+            add_route(app, Route("/metrics", "metrics", wiring.metrics_view, access_log=False))
+        wiring.install(app, pipeline, telemetry)
     app.register_error_handler(HTTPException, errors.http_error)
     app.register_error_handler(Exception, errors.unexpected_error)
     return pipeline

@@ -97,6 +97,8 @@ class ScoreView:
         self.timeout_ms = timeout_ms
         self.errors = errors
         self.run_failed_last = False  # the last run() failed: the next success is a recovery
+        # Telemetry's hooks (azmlinfsrv.telemetry.Telemetry), set only when some is on.
+        self.telemetry: Any = None
 
     def __call__(self) -> Response:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
@@ -126,16 +128,34 @@ class ScoreView:
         try:
             output = call_with_deadline(lambda: script.call_run(kwargs, lambda: dict(req.headers)), self.timeout_ms)
         except ScoringTimeout as ex:
+            self._report_failure(ex, req, request_id)
             return self._timed_out(ex, request_id)
         except RequestEntityTooLarge:
             return self.errors.body_too_large()
         except Exception as ex:
+            self._report_failure(ex, req, request_id)
             return self._run_failed(ex, request_id)
-        response = self._output_response(output, (time.perf_counter() - started) * 1000)
+        exec_ms = (time.perf_counter() - started) * 1000
+        if self.telemetry is not None:
+            self._report_run(kwargs, output, exec_ms, req, request_id)
+        response = self._output_response(output, exec_ms)
         if response is not None and self.run_failed_last:
             self.run_failed_last = False
             events.emit("run_recovered", requestId=request_id)
         return response or error_response(500, RUN_FAILED_MESSAGE, run_function_failed=True)
+
+    def _report_run(self, kwargs: dict[str, Any], output: Any, exec_ms: float, req: Request, request_id: str) -> None:
+        """run()'s duration, and its input and output for model data collection (the input as
+        the reference records it: the one argument of a plain or @rawhttp run(), else all)."""
+        telemetry = self.telemetry
+        telemetry.run_finished(exec_ms)
+        if telemetry.wants_model_data:
+            model_input = next(iter(kwargs.values()), None) if self.script.mode in ("plain", "raw") else kwargs
+            telemetry.model_data(request_id, record_of(req.environ).client_request_id, model_input, output)
+
+    def _report_failure(self, ex: BaseException, req: Request, request_id: str) -> None:
+        if self.telemetry is not None:
+            self.telemetry.user_exception(ex, request_id, record_of(req.environ).client_request_id)
 
     def _timed_out(self, ex: ScoringTimeout, request_id: str) -> Response:
         message = f"Scoring timeout after {self.timeout_ms} ms"

@@ -25,6 +25,7 @@ from gunicorn.errors import HaltServer
 from .. import events, logs, readiness
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..code_watch import Watcher, watch_roots
+from ..telemetry.metrics import arbiter_metrics
 from . import DRAIN_SECONDS, RunOptions
 from .stand_in import StandIn
 
@@ -41,9 +42,13 @@ class ServerLogger(glogging.Logger):  # type: ignore[misc]
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logs.AMLLogFormatter())
-        self.error_log.handlers = [handler]
+        if "gunicorn.error" in logs.configured_loggers:
+            # The user's logging.json (e.g. the reference's own) set it up: keep only its handlers.
+            self.error_log.handlers = [h for h in self.error_log.handlers if not getattr(h, "_gunicorn", False)]
+        else:
+            handler = logging.StreamHandler(sys.stderr)
+            handler.setFormatter(logs.AMLLogFormatter())
+            self.error_log.handlers = [handler]
         self.error_log.propagate = False
         self.access_log.handlers = []
         self.access_log.propagate = False
@@ -190,6 +195,7 @@ class _Application(BaseApplication):  # type: ignore[misc]
         board = readiness.Board()
         readiness.use_board(board)  # before the fork: every worker reads this board
         self.stand_in = StandIn(board)
+        self.metrics = arbiter_metrics(options.workers)
         super().__init__()
 
     def load_config(self) -> None:
@@ -213,12 +219,22 @@ class _Application(BaseApplication):  # type: ignore[misc]
             # servers on one machine would fight over; we do not use it.
             "control_socket_disable": True,
             # Answer for workers that die or hang inside run() (runners/stand_in.py).
-            "pre_fork": self.stand_in.pre_fork,
+            "pre_fork": self._pre_fork,
             "post_fork": self.stand_in.post_fork,
-            "child_exit": self.stand_in.child_exit,
+            "child_exit": self._child_exit,
         }.items():
             if key in self.cfg.settings:
                 self.cfg.set(key, value)
+
+    def _pre_fork(self, arbiter: Any, worker: Any) -> None:
+        self.stand_in.pre_fork(arbiter, worker)
+        if self.metrics is not None:
+            self.metrics.worker_forked()
+
+    def _child_exit(self, arbiter: Any, worker: Any) -> None:
+        self.stand_in.child_exit(arbiter, worker)
+        if self.metrics is not None:
+            self.metrics.worker_exited(worker.pid)
 
     def load(self) -> Any:
         try:

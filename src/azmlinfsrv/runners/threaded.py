@@ -21,6 +21,7 @@ from .. import events
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..code_watch import Watcher, watch_roots
 from ..script import modules_under
+from ..telemetry import metrics
 from . import RunOptions
 
 logger = logging.getLogger("azmlinfsrv")
@@ -56,6 +57,7 @@ def run(options: RunOptions) -> None:
                 # Forget the user's modules, so the next import reads them afresh.
                 for name, _ in modules_under(roots):
                     del sys.modules[name]
+                metrics.forget_user_metrics()  # score.py defines them again
                 for name in ("azmlinfsrv.api.aml_request",):
                     module = sys.modules.get(name)
                     if module is not None:
