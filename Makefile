@@ -10,7 +10,7 @@ PORT ?= 5001
 EXAMPLE ?= examples/hello
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: run install test lint test-server test-gate test-daemon test-reliability soak bench \
+.PHONY: run install test lint test-unit test-server test-gate test-daemon test-reliability soak bench \
         extension lint-extension test-extension test-webview vsix test-e2e clean \
         image-wheels image test-image
 
@@ -35,6 +35,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests examples bench
 	$(VENV)/bin/ruff format --check src tests examples bench
 	$(VENV)/bin/mypy
+
+# In-process tests of pure functions and single pieces: seconds, no process started.
+test-unit: $(STAMP)
+	$(PYTEST) tests/unit
 
 test-server: $(STAMP)
 	$(PYTEST) tests/server
@@ -118,7 +122,7 @@ test-e2e: $(STAMP) vsix
 	bash tests/e2e/setup-code-server.sh
 	PYTHON=$(abspath $(PY)) npm run test:e2e
 
-test: lint test-server test-gate test-daemon test-reliability test-image lint-extension test-extension test-webview test-e2e
+test: lint test-unit test-server test-gate test-daemon test-reliability test-image lint-extension test-extension test-webview test-e2e
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules dist out azmlinfsrv.vsix

@@ -15,14 +15,11 @@ from typing import NoReturn
 
 from . import __version__, debugging, events, logs, parent_watch, settings, telemetry
 from .runners import PortInUse, RunOptions, check_ports_free
+from .settings import DEFAULT_HEALTH_PORT, DEFAULT_PORT, DEFAULT_WORKER_COUNT
 
 logger = logging.getLogger("azmlinfsrv")
 
-DEFAULT_PORT = 5001
-DEFAULT_HEALTH_PORT = 5000
 DEFAULT_HOST = "0.0.0.0"
-DEFAULT_WORKER_COUNT = 1
-DEFAULT_WORKER_TIMEOUT = "300"
 
 EXIT_BAD_ARGUMENTS = 1
 EXIT_CONFIG_ERROR = 3
@@ -173,7 +170,9 @@ def validate_environment() -> None:
         env["AML_APP_INSIGHTS_ENABLED"] = "false"
 
 
-def print_banner(health_port: int | None) -> None:
+def print_banner(port: int, health_port: int | None) -> None:
+    """The settings as the environment holds them (WORKER_TIMEOUT: None when unset, as the
+    reference prints it), and the routes."""
     env = os.environ
     print()
     print(f"Azure ML Inferencing HTTP server v{__version__} (azmlinfsrv, open implementation)")
@@ -206,8 +205,8 @@ def print_banner(health_port: int | None) -> None:
     print()
     print("Server Routes")
     print("---------------")
-    print(f"Liveness Probe: GET   127.0.0.1:{health_port or env['SERVER_PORT']}/")
-    print(f"Score:          POST  127.0.0.1:{env['SERVER_PORT']}/score")
+    print(f"Liveness Probe: GET   127.0.0.1:{health_port or port}/")
+    print(f"Score:          POST  127.0.0.1:{port}/score")
     print()
 
 
@@ -236,6 +235,8 @@ def main(argv: list[str] | None = None) -> None:
     validate_environment()
     try:
         conf = settings.load()
+    except settings.ServingConfigError as ex:
+        fail(ex.message, EXIT_CONFIG_ERROR)
     except settings.ConfigError as ex:
         settings.log_config_error(ex)
         sys.exit(EXIT_CONFIG_ERROR)
@@ -251,25 +252,10 @@ def main(argv: list[str] | None = None) -> None:
             f"Found extra keys in the config file that are not supported by the server.\nExtra keys = {conf.extra_keys}"
         )
 
-    health_port = int(os.environ["HEALTH_PORT"]) if os.environ.get("SEPERATE_HEALTH_ENDPOINT") == "true" else None
-    print_banner(health_port)
+    print_banner(conf.server_port, conf.health_port)
     sys.path.append(conf.app_root)
 
-    try:
-        workers = int(os.environ["WORKER_COUNT"])
-        timeout = int(os.environ.get("WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT))
-    except ValueError as ex:
-        fail(f"WORKER_COUNT and WORKER_TIMEOUT must be integers: {ex}", EXIT_CONFIG_ERROR)
-    options = RunOptions(
-        host=args.host,
-        port=int(os.environ["SERVER_PORT"]),
-        health_port=health_port,
-        workers=workers,
-        timeout=timeout,
-        preload=os.environ.get("WORKER_PRELOAD", "false").lower() == "true",
-        reload=args.reload,
-        settings=conf,
-    )
+    options = RunOptions(settings=conf, host=args.host, reload=args.reload)
     try:
         check_ports_free(options.host, options.ports)
     except PortInUse as ex:

@@ -3,7 +3,8 @@
 The reference reads each setting from the environment first and falls back to a
 config.json; a value of the wrong type is a configuration error (exit code 3). This
 module does the same without pydantic, once per process, into a frozen dataclass so
-the request path never touches ``os.environ``.
+the request path never touches ``os.environ``. The serving settings (ports, workers) come
+from the environment only, where the CLI has put its flags (cli.merge_into_environment).
 """
 
 from __future__ import annotations
@@ -19,6 +20,10 @@ logger = logging.getLogger("azmlinfsrv")
 DEFAULT_APP_ROOT = "/var/azureml-app"
 DEFAULT_SCORING_TIMEOUT_MS = 3600 * 1000
 DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024
+DEFAULT_PORT = 5001
+DEFAULT_HEALTH_PORT = 5000
+DEFAULT_WORKER_COUNT = 1
+DEFAULT_WORKER_TIMEOUT = 300  # seconds
 
 # Every key a config.json may carry, with the type it must have there. Environment
 # values are strings and are converted; config.json values must already be of the
@@ -53,6 +58,10 @@ class ConfigError(Exception):
         self.message = message
 
 
+class ServingConfigError(ConfigError):
+    """WORKER_COUNT or WORKER_TIMEOUT is not an integer (reported as one CLI error line)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     app_root: str = DEFAULT_APP_ROOT
@@ -70,6 +79,12 @@ class Settings:
     server_version_header: str = ""
     max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES
     extra_keys: list[str] = field(default_factory=list)
+    # Serving: from the environment only.
+    server_port: int = DEFAULT_PORT
+    health_port: int | None = None  # a second listener, when SEPERATE_HEALTH_ENDPOINT=true
+    worker_count: int = DEFAULT_WORKER_COUNT
+    worker_timeout: int = DEFAULT_WORKER_TIMEOUT  # seconds; 0 disables gunicorn's worker timeout
+    worker_preload: bool = False
 
     @property
     def source_path(self) -> str | None:
@@ -162,6 +177,7 @@ def load(env: dict[str, str] | None = None) -> Settings:
 
     max_bytes = env.get("AZMLINFSRV_MAX_REQUEST_BYTES")
     return Settings(
+        **_serving(env),
         app_root=values.get("AML_APP_ROOT", DEFAULT_APP_ROOT),
         source_dir=values.get("AZUREML_SOURCE_DIRECTORY"),
         entry_script=values.get("AZUREML_ENTRY_SCRIPT"),
@@ -180,6 +196,25 @@ def load(env: dict[str, str] | None = None) -> Settings:
         ),
         extra_keys=extra,
     )
+
+
+def _serving(env: dict[str, str]) -> dict[str, Any]:
+    """Ports and workers, as the environment (where the CLI put its flags) says."""
+    try:
+        worker_count = int(env.get("WORKER_COUNT", DEFAULT_WORKER_COUNT))
+        worker_timeout = int(env.get("WORKER_TIMEOUT", DEFAULT_WORKER_TIMEOUT))
+    except ValueError as ex:
+        raise ServingConfigError("WORKER_COUNT", f"WORKER_COUNT and WORKER_TIMEOUT must be integers: {ex}") from None
+    separate_health = env.get("SEPERATE_HEALTH_ENDPOINT") == "true"
+    return {
+        "server_port": _coerce("SERVER_PORT", env.get("SERVER_PORT", DEFAULT_PORT), int),
+        "health_port": (
+            _coerce("HEALTH_PORT", env.get("HEALTH_PORT", DEFAULT_HEALTH_PORT), int) if separate_health else None
+        ),
+        "worker_count": worker_count,
+        "worker_timeout": worker_timeout,
+        "worker_preload": env.get("WORKER_PRELOAD", "false").lower() == "true",
+    }
 
 
 def log_config_error(ex: ConfigError) -> None:

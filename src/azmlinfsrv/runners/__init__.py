@@ -19,18 +19,28 @@ DRAIN_SECONDS = 30
 
 @dataclass(frozen=True)
 class RunOptions:
-    host: str
-    port: int
-    health_port: int | None  # a second listener, when SEPERATE_HEALTH_ENDPOINT=true
-    workers: int
-    timeout: int  # seconds; 0 disables gunicorn's worker timeout
-    preload: bool
-    reload: bool
+    """How to serve: the settings (ports, workers...) and the two choices made by CLI flags only."""
+
     settings: Settings
+    host: str
+    reload: bool
 
     @property
     def ports(self) -> list[int]:
-        return [self.port] + ([self.health_port] if self.health_port and self.health_port != self.port else [])
+        port, health_port = self.settings.server_port, self.settings.health_port
+        return [port] + ([health_port] if health_port and health_port != port else [])
+
+    @property
+    def workers(self) -> int:
+        return self.settings.worker_count
+
+    @property
+    def timeout(self) -> int:
+        return self.settings.worker_timeout
+
+    @property
+    def preload(self) -> bool:
+        return self.settings.worker_preload
 
 
 class PortInUse(Exception):
