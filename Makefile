@@ -10,7 +10,7 @@ PORT ?= 5001
 EXAMPLE ?= examples/hello
 PYTEST := $(PY) -m pytest -q -p no:cacheprovider
 
-.PHONY: run install test lint test-unit test-server test-gate test-daemon test-reliability soak bench \
+.PHONY: run install test lint test-unit test-server test-gate test-daemon test-telemetry test-reliability soak bench \
         extension lint-extension test-extension test-webview vsix test-e2e clean \
         image-wheels image test-image
 
@@ -44,6 +44,9 @@ test-server: $(STAMP)
 	$(PYTEST) tests/server
 
 # `azmlinfsrv test` (the validation gate) and the azmlinfsrv.cases module.
+test-telemetry: $(STAMP)
+	$(PYTEST) tests/telemetry
+
 test-gate: $(STAMP)
 	$(PYTEST) tests/gate
 
@@ -122,7 +125,7 @@ test-e2e: $(STAMP) vsix
 	bash tests/e2e/setup-code-server.sh
 	PYTHON=$(abspath $(PY)) npm run test:e2e
 
-test: lint test-unit test-server test-gate test-daemon test-reliability test-image lint-extension test-extension test-webview test-e2e
+test: lint test-unit test-server test-gate test-daemon test-telemetry test-reliability test-image lint-extension test-extension test-webview test-e2e
 
 clean:
 	rm -rf $(VENV) build *.egg-info node_modules dist out azmlinfsrv.vsix

@@ -93,7 +93,10 @@ def test_broken_collector_blocks_no_call_and_shutdown_is_bounded(stub, make, mod
         one_request(telemetry)
         slowest = max(slowest, time.perf_counter() - begin)
     stub.wait_for(lambda: stub.requests, 20, "an export attempt")
-    assert slowest < 0.05, slowest
+    # A call that waited on the collector would take the exporter's timeout (seconds); the 50 ms
+    # bound on /score answers is checked against a baseline server in
+    # test_app_insights.py::test_a_broken_collector_delays_no_answer.
+    assert slowest < 1.0, slowest
     begin = time.monotonic()
     exporting = telemetry.exporting
     telemetry.exporting = None
