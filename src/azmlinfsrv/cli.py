@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="azmlinfsrv",
         description=f"Azure ML Inferencing HTTP server v{__version__} (azmlinfsrv, open implementation)",
     )
+    _add_reference_flags(parser)
+    _add_own_flags(parser)
+    parser.add_argument("--version", action="version", version=f"azmlinfsrv {__version__}")
+    return parser
+
+
+def _add_reference_flags(parser: argparse.ArgumentParser) -> None:
+    """The reference server's flags, with its help texts and defaults."""
     add = parser.add_argument
     add("--entry_script", help="The relative or absolute path to the scoring script.")
     add(
@@ -70,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--config_file", help="The relative or absolute path to the configuration file.")
     add("--rest", action="store_true", help=argparse.SUPPRESS)
-    # Beyond the reference.
+
+
+def _add_own_flags(parser: argparse.ArgumentParser) -> None:
+    """Flags beyond the reference; each keeps the reference's behaviour when absent."""
+    add = parser.add_argument
     add(
         "--host",
         default=DEFAULT_HOST,
@@ -99,8 +111,6 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="Serve Prometheus metrics at GET /metrics (or set AZMLINFSRV_METRICS=true); needs azmlinfsrv[metrics].",
     )
-    add("--version", action="version", version=f"azmlinfsrv {__version__}")
-    return parser
 
 
 def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -230,9 +240,23 @@ def main(argv: list[str] | None = None) -> None:
             "provide a path to the configuration file using --config_file"
         )
         sys.exit(EXIT_BAD_ARGUMENTS)
-
     merge_into_environment(args)
     validate_environment()
+    conf = load_settings()
+    print_banner(conf.server_port, conf.health_port)
+    sys.path.append(conf.app_root)
+    options = RunOptions(settings=conf, host=args.host, reload=args.reload)
+    check_listening(options)
+    # Said once here rather than by every worker: what is configured but cannot be used.
+    telemetry.prepare_server(telemetry.check())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    parent_watch.watch_parent_from_environment()
+    serve(args.server, options)
+
+
+def load_settings() -> settings.Settings:
+    """Settings from the merged environment and config file, and the user's logging.json; exits on errors."""
     try:
         conf = settings.load()
     except settings.ServingConfigError as ex:
@@ -251,30 +275,29 @@ def main(argv: list[str] | None = None) -> None:
         logger.warning(
             f"Found extra keys in the config file that are not supported by the server.\nExtra keys = {conf.extra_keys}"
         )
+    return conf
 
-    print_banner(conf.server_port, conf.health_port)
-    sys.path.append(conf.app_root)
 
-    options = RunOptions(settings=conf, host=args.host, reload=args.reload)
+def check_listening(options: RunOptions) -> None:
+    """A taken port is a one-line error before any worker starts; all-interfaces listening is said aloud."""
     try:
         check_ports_free(options.host, options.ports)
     except PortInUse as ex:
         fail(f"{ex}. Stop the other server or choose another port with --port.", EXIT_BAD_ARGUMENTS)
-    if options.host in ("0.0.0.0", "::"):
-        logger.info("Listening on all interfaces; use --host 127.0.0.1 to keep the server off the network.")
-        if conf.debug_port or debugging.LISTEN_ENV in os.environ:
-            logger.warning(
-                "Debugging is on while the server listens on all interfaces: anyone who can reach this machine can "
-                "send requests to code paused in a debugger. Debug listeners stay on 127.0.0.1; consider "
-                "--host 127.0.0.1 for the server too."
-            )
-    # Said once here rather than by every worker: what is configured but cannot be used.
-    telemetry.prepare_server(telemetry.check())
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent_watch.watch_parent_from_environment()
+    if options.host not in ("0.0.0.0", "::"):
+        return
+    logger.info("Listening on all interfaces; use --host 127.0.0.1 to keep the server off the network.")
+    if options.settings.debug_port or debugging.LISTEN_ENV in os.environ:
+        logger.warning(
+            "Debugging is on while the server listens on all interfaces: anyone who can reach this machine can "
+            "send requests to code paused in a debugger. Debug listeners stay on 127.0.0.1; consider "
+            "--host 127.0.0.1 for the server too."
+        )
 
-    if args.server == "waitress":
+
+def serve(server: str, options: RunOptions) -> None:
+    """Hands over to the runner; only the chosen one is imported (waitress need not be installed on POSIX)."""
+    if server == "waitress":
         from .runners import threaded as runner
     else:
         from .runners import prefork as runner  # type: ignore[no-redef]

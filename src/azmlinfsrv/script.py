@@ -261,15 +261,7 @@ def analyze(module: ModuleType) -> UserScript:
     for name in ("init", "run"):
         if not hasattr(module, name):
             raise ScriptContractError(missing_function_message(path, name), path)
-
-    driver = getattr(module, "driver_module", None)
-    if isinstance(driver, ModuleType) and hasattr(driver, "run"):
-        run = driver.run
-        logger.info(f"Found driver script at {path} and the score script at {getattr(driver, '__file__', '')}")
-    else:
-        run = module.run
-        logger.info(f"Found user script at {path}")
-
+    run = _find_run(module, path)
     run_file = inspect.getsourcefile(inspect.unwrap(run)) or path if callable(run) else path
     try:
         signature = inspect.signature(run)
@@ -279,37 +271,46 @@ def analyze(module: ModuleType) -> UserScript:
     message = check_run_params([Param(p.name, p.kind.name.lower(), p.default is not p.empty) for p in params])
     if message:
         raise ScriptContractError(message, run_file, _definition_line(run), "run")
-
     inputs = [p for p in params if p.name != "request_headers"]
-    wants_headers = len(inputs) != len(params)
     raw, schema = _raw_requested(run), _schema_decorated(run)
     message = check_decorators(raw, schema)
     if message:
         raise ScriptContractError(message, run_file, _definition_line(run), "run")
-
-    mode: InputMode
-    if raw:
-        mode = "raw"
-        logger.info("run() is decorated with @rawhttp. Server will invoke it with the flask request object.")
-    elif schema:
-        mode = "schema"
-        logger.info(
-            "run() is decorated with @input_schema. Server will invoke it with the following arguments: "
-            f"{', '.join(p.name for p in inputs)}."
-        )
-    else:
-        mode = "plain"
-        logger.info("run() is not decorated. Server will invoke it with the input in JSON string.")
     return UserScript(
         path=path,
         module=module,
         init=module.init,
         run=run,
-        mode=mode,
+        mode=_input_mode(raw, schema, inputs),
         input_name=inputs[0].name,
         inputs=inputs,
-        wants_headers=wants_headers,
+        wants_headers=len(inputs) != len(params),
     )
+
+
+def _find_run(module: ModuleType, path: str) -> Any:
+    """run() of the script, or of its ``driver_module`` when a generated driver wraps the user's score.py."""
+    driver = getattr(module, "driver_module", None)
+    if isinstance(driver, ModuleType) and hasattr(driver, "run"):
+        logger.info(f"Found driver script at {path} and the score script at {getattr(driver, '__file__', '')}")
+        return driver.run
+    logger.info(f"Found user script at {path}")
+    return module.run
+
+
+def _input_mode(raw: bool, schema: bool, inputs: list[inspect.Parameter]) -> InputMode:
+    """How run() receives the request, said in the log as the reference says it."""
+    if raw:
+        logger.info("run() is decorated with @rawhttp. Server will invoke it with the flask request object.")
+        return "raw"
+    if schema:
+        logger.info(
+            "run() is decorated with @input_schema. Server will invoke it with the following arguments: "
+            f"{', '.join(p.name for p in inputs)}."
+        )
+        return "schema"
+    logger.info("run() is not decorated. Server will invoke it with the input in JSON string.")
+    return "plain"
 
 
 def modules_under(roots: Iterable[str | None]) -> list[tuple[str, ModuleType]]:

@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         "the answers, stop the server. Exit 0: all passed, 1: a case failed, 2: usage error, 3: the server "
         "did not start. See docs/validation.md.",
     )
+    _add_serving_flags(parser)
+    _add_case_flags(parser)
+    return parser
+
+
+def _add_serving_flags(parser: argparse.ArgumentParser) -> None:
+    """The serving flags the gate passes on to the server it starts."""
     add = parser.add_argument
     add("--entry_script", help="The scoring script, as for serving.")
     add("--model_dir", help="The model directory (AZUREML_MODEL_DIR), as for serving.")
@@ -98,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="An environment "
         "variable for the server (repeatable); the server also inherits this command's environment.",
     )
+
+
+def _add_case_flags(parser: argparse.ArgumentParser) -> None:
+    """Which cases run, how answers are compared, and how long things may take."""
+    add = parser.add_argument
     add(
         "--cases",
         metavar="PATH",
@@ -139,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="How long one case may wait for its answer. Default 60.",
     )
     add("--server-log", metavar="FILE", help="Keep the server's output in FILE (it is shown on a start failure).")
-    return parser
 
 
 def _entry_script(args: argparse.Namespace) -> Path | None:
