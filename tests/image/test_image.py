@@ -6,13 +6,12 @@ Skipped, with one line saying why, where podman cannot run (``make test-image`` 
 from __future__ import annotations
 
 import json
-import socket
 import threading
 
 import pytest
 import requests
 
-from ..server._support import wait_until
+from ..server._support import connection_refused, wait_until
 from . import serving
 from .podman import podman
 
@@ -84,16 +83,6 @@ def test_serves_as_non_root_on_a_read_only_root(containers):
     assert health.returncode == 0, f"HEALTHCHECK failed: {health.stdout}{health.stderr}\n{box.describe()}"
 
 
-def _refused(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2):
-            return False
-    except ConnectionRefusedError:
-        return True
-    except OSError:  # a reset through the port forwarding: not refused yet
-        return False
-
-
 def test_sigterm_refuses_new_connections_lets_the_request_in_flight_finish_and_exits_0(containers):
     box = containers.start(SCORE_PY, MODEL)
     answers: list[requests.Response | BaseException] = []
@@ -111,7 +100,12 @@ def test_sigterm_refuses_new_connections_lets_the_request_in_flight_finish_and_e
     try:
         box.wait_for_log("scoring started")
         stopper.start()
-        wait_until(lambda: _refused(box.port), IN_FLIGHT_SECONDS, "new connections to be refused", on_fail=box.describe)
+        wait_until(
+            lambda: connection_refused(box.port),
+            IN_FLIGHT_SECONDS,
+            "new connections to be refused",
+            on_fail=box.describe,
+        )
         assert client.is_alive(), "the request in flight should still be running"
     finally:
         client.join(timeout=serving.TERMINATION_GRACE_SECONDS + 30)

@@ -109,6 +109,17 @@ def port_is_free(port: int) -> bool:
         return True
 
 
+def connection_refused(port: int, host: str = "127.0.0.1") -> bool:
+    """True once ``port`` refuses TCP connections (a reset, as through podman's port forwarding, is not yet)."""
+    try:
+        with socket.create_connection((host, port), timeout=2):
+            return False
+    except ConnectionRefusedError:
+        return True
+    except OSError:
+        return False
+
+
 def wait_until(
     predicate: Callable[[], Any],
     timeout: float,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import http.client
 import signal
-import socket
 import threading
 
 import pytest
@@ -15,7 +14,7 @@ import requests
 from azmlinfsrv import readiness
 from azmlinfsrv.runners import DRAIN_SECONDS
 
-from ._support import ServerFactory, free_port, wait_until
+from ._support import ServerFactory, connection_refused, free_port, wait_until
 
 pytestmark = pytest.mark.ours
 
@@ -79,14 +78,6 @@ def test_readyz_on_the_separate_health_port(server: ServerFactory) -> None:
     wait_until(answered, 30, "GET /readyz on the health port", on_fail=srv.describe)
 
 
-def _refused(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2):
-            return False
-    except ConnectionRefusedError:
-        return True
-
-
 def test_sigterm_finishes_the_request_in_flight_refuses_new_connections_and_reports_draining(
     server: ServerFactory,
 ) -> None:
@@ -104,7 +95,7 @@ def test_sigterm_finishes_the_request_in_flight_refuses_new_connections_and_repo
         srv.wait_for_log("started slow:3")
         idle.request("GET", "/readyz")  # arrives while the only worker is busy
         srv.proc.send_signal(signal.SIGTERM)
-        wait_until(lambda: _refused(srv.port), 2.5, "new connections to be refused", on_fail=srv.describe)
+        wait_until(lambda: connection_refused(srv.port), 2.5, "new connections to be refused", on_fail=srv.describe)
         assert sender.is_alive(), "the request in flight should still be running"
         draining = idle.getresponse()
         assert (draining.status, draining.read()) == (503, b'{"message": "%s"}' % readiness.DRAINING_MESSAGE.encode())

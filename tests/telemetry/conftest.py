@@ -1,4 +1,5 @@
-"""Fixtures: the local ingestion stub and OTLP receiver (tests/telemetry/receivers.py)."""
+"""Fixtures: the local ingestion stub and OTLP receiver (tests/telemetry/receivers.py); ``server`` is
+tests/conftest.py's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from ..server._support import ServerFactory
 from .receivers import IngestionStub, OtlpReceiver
 
 KEY = "11111111-2222-3333-4444-555555555555"
@@ -28,15 +28,6 @@ def otlp() -> Iterator[OtlpReceiver]:
         yield receiver
     finally:
         receiver.stop()
-
-
-@pytest.fixture
-def server(tmp_path) -> Iterator[ServerFactory]:
-    factory = ServerFactory(tmp_path)
-    try:
-        yield factory
-    finally:
-        factory.close()
 
 
 def app_insights_env(stub: IngestionStub, **extra: str) -> dict[str, str]:
