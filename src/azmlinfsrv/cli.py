@@ -180,9 +180,10 @@ def validate_environment() -> None:
         env["AML_APP_INSIGHTS_ENABLED"] = "false"
 
 
-def print_banner(port: int, health_port: int | None) -> None:
+def print_banner(port: int, health_port: int | None, app_insights: bool = False) -> None:
     """The settings as the environment holds them (WORKER_TIMEOUT: None when unset, as the
-    reference prints it), and the routes."""
+    reference prints it), and the routes. ``app_insights``: export is on, which a connection
+    string alone also does (beyond the reference), so the banner says true then."""
     env = os.environ
     print()
     print(f"Azure ML Inferencing HTTP server v{__version__} (azmlinfsrv, open implementation)")
@@ -206,7 +207,9 @@ def print_banner(port: int, health_port: int | None) -> None:
     ]
     for label, name in rows:
         value = env.get(name)
-        if name == "AML_APP_INSIGHTS_KEY" and value is not None:
+        if name == "AML_APP_INSIGHTS_ENABLED" and app_insights:
+            value = "true"
+        elif name == "AML_APP_INSIGHTS_KEY" and value is not None:
             value = "AppInsights key provided"  # never the key itself
         elif name == "AML_CORS_ORIGINS" and value is not None:
             value = f"Enabling CORS for {value}"
@@ -243,12 +246,13 @@ def main(argv: list[str] | None = None) -> None:
     merge_into_environment(args)
     validate_environment()
     conf = load_settings()
-    print_banner(conf.server_port, conf.health_port)
+    # Said once here rather than by every worker: what is configured but cannot be used.
+    telemetry_config = telemetry.check()
+    print_banner(conf.server_port, conf.health_port, telemetry_config.connection_string is not None)
     sys.path.append(conf.app_root)
     options = RunOptions(settings=conf, host=args.host, reload=args.reload)
     check_listening(options)
-    # Said once here rather than by every worker: what is configured but cannot be used.
-    telemetry.prepare_server(telemetry.check())
+    telemetry.prepare_server(telemetry_config)
     sys.stdout.flush()
     sys.stderr.flush()
     parent_watch.watch_parent_from_environment()

@@ -207,6 +207,19 @@ def test_app_insights_key_from_environment_needs_enabled_flag(server):
     assert key not in srv.logs()
 
 
+@pytest.mark.ours
+def test_banner_says_app_insights_is_on_when_a_connection_string_alone_turns_it_on(server):
+    key = str(uuid.uuid4())
+    endpoint = "http://127.0.0.1:9"  # nothing listens: export fails quietly, serving goes on
+    env = {
+        "APPLICATIONINSIGHTS_CONNECTION_STRING": f"InstrumentationKey={key};IngestionEndpoint={endpoint}",
+        "APPLICATIONINSIGHTS_STATSBEAT_DISABLED_ALL": "true",
+    }
+    srv = server.start(ECHO_SCRIPT, env=env)
+    assert settings_line(srv.logs(), "Application Insights Enabled") == "true"
+    assert key not in srv.logs()
+
+
 def test_default_host_listens_on_all_interfaces(server):
     srv = server.start(ECHO_SCRIPT)
     addrs = _listen_addresses(srv.port)
