@@ -79,6 +79,15 @@ class SendRequestArgs:
     body: str | None = None
     body_base64: str | None = None
     timeout_ms: float | None = attrs.field(default=None, validator=_positive)
+    # Names the request for ``cancelRequest``.
+    request_id: str | None = None
+
+
+@attrs.frozen
+class CancelRequestArgs:
+    """``cancelRequest``: aborts the pending ``sendRequest`` that has this ``requestId``."""
+
+    request_id: str
 
 
 @attrs.frozen
@@ -91,7 +100,13 @@ NO_ARGS = NoArgs()
 OWN_WORKERS = DebugConfigurationsArgs()
 DEFAULT_REQUEST = SendRequestArgs()
 
-COMMAND_ARGUMENTS: tuple[type, ...] = (StartServerArgs, DebugConfigurationsArgs, SendRequestArgs, NoArgs)
+COMMAND_ARGUMENTS: tuple[type, ...] = (
+    StartServerArgs,
+    DebugConfigurationsArgs,
+    SendRequestArgs,
+    NoArgs,
+    CancelRequestArgs,
+)
 
 
 # -- conversion -------------------------------------------------------------------------------
