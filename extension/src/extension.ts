@@ -74,6 +74,7 @@ function panelHostFor(ctl: Controller, mgr: DaemonManager): PanelHost {
     },
     onDidChangeStatus: ctl.onDidChangeStatus,
     send: (r, script) => ctl.send(r, script),
+    cancel: async (requestId) => void (await mgr.current()?.command(DaemonCommands.cancelRequest, { requestId })),
     swagger,
     entryScript: (u) => ctl.entryScript(u),
   };
