@@ -200,6 +200,14 @@ def _uri(path: str) -> str:
     return from_fs_path(path) or path
 
 
+# ``python -m azmlinfsrv`` runs the server's __main__.py as module ``__main__``, which the module
+# rule does not match: hide the package's files by path too, so the call stack is the user's.
+SERVER_FRAMES_RULE = {
+    "path": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "**"),
+    "include": False,
+}
+
+
 def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> dict[str, Any]:
     """A debugpy attach configuration for one worker's listener."""
     folder = request.folder if request else None
@@ -211,7 +219,7 @@ def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> 
         "justMyCode": True,
         # The server's own frames stay out of stepping even when it is installed editable
         # (justMyCode alone only skips site-packages).
-        "rules": [{"module": "azmlinfsrv", "include": False}],
+        "rules": [{"module": "azmlinfsrv", "include": False}, SERVER_FRAMES_RULE],
         "workerPid": pid,
         **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
     }
