@@ -111,15 +111,15 @@
     const t0 = Date.now();
     const tick = () => (progressText.textContent = 'Sending ' + label + '… ' + ((Date.now() - t0) / 1000).toFixed(1) + ' s');
     tick();
-    clearInterval(progressTimer);
-    progressTimer = setInterval(tick, 100);
+    window.clearInterval(progressTimer);
+    progressTimer = window.setInterval(tick, 100);
     progress.hidden = false;
     send.disabled = true;
     send.textContent = 'Sending…';
   }
 
   function stopProgress() {
-    clearInterval(progressTimer);
+    window.clearInterval(progressTimer);
     progress.hidden = true;
     send.disabled = false;
     send.textContent = 'Send';
@@ -260,7 +260,8 @@
   function onToggle(/** @type {Event} */ e) {
     const t = /** @type {HTMLElement} */ (e.target);
     if (!t.classList || !t.classList.contains('toggle')) return;
-    if (e instanceof KeyboardEvent && e.key !== 'Enter' && e.key !== ' ') return;
+    const key = 'key' in e ? /** @type {any} */ (e).key : undefined;
+    if (key !== undefined && key !== 'Enter' && key !== ' ') return;
     e.preventDefault();
     const folded = t.parentElement.classList.toggle('folded');
     t.setAttribute('aria-label', folded ? 'Unfold' : 'Fold');

@@ -10,6 +10,8 @@ import { errorText } from './common/logging';
 import { checkDaemonImportable, hasPythonExtension, installCommand, pythonFromExtension, resolveInterpreter } from './common/python';
 import { firstWorkspaceFolder, readSettings } from './common/settings';
 import { DebugAdapterFactory, DebugManager, OWN_DEBUG_TYPE } from './debug';
+import { LAUNCH_TYPE, LaunchConfigProvider } from './launchConfig';
+import { LaunchHost, ServerDebugAdapterFactory } from './launchSession';
 import { RequestHistory } from './history';
 import { DaemonCommands, SendRequestResult } from './protocol';
 import { PanelHost } from './requestPanel';
@@ -80,6 +82,23 @@ function panelHostFor(ctl: Controller, mgr: DaemonManager): PanelHost {
   };
 }
 
+/** What an F5 (`azmlinfsrv` launch) session needs: start under the debugger as the workers' parent, stop. */
+function launchHostFor(ctl: Controller, debug: DebugManager): LaunchHost {
+  return {
+    start: (script, args, parent) => {
+      debug.parent = parent;
+      return ctl.start(vscode.Uri.file(script), { debug: true, args });
+    },
+    stop: () => ctl.stop(),
+    release: (parent) => {
+      if (debug.parent?.id === parent.id) {
+        debug.parent = undefined;
+      }
+    },
+    onDidChangeStatus: ctl.onDidChangeStatus,
+  };
+}
+
 async function restartDaemon(mgr: DaemonManager, output: vscode.OutputChannel, why: string): Promise<void> {
   output.appendLine(`${why}: restarting the daemon.`);
   await mgr.reset();
@@ -142,10 +161,10 @@ function startWhenScoring(context: vscode.ExtensionContext, mgr: DaemonManager, 
 export async function activate(context: vscode.ExtensionContext): Promise<Extension> {
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
   const statusBar = new StatusBar(COMMANDS.statusMenu);
-  const debug = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l));
+  const debug: DebugManager = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l), (): string | null | undefined => ctl.status.entryScript);
   const mgr = createDaemonManager(output, context.workspaceState, () => ctl);
   manager = mgr;
-  const ctl = new Controller(mgr, statusBar, output, debug);
+  const ctl: Controller = new Controller(mgr, statusBar, output, debug);
   const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens && vscode.workspace.isTrusted, (u) => readSettings(u).entryScript);
   const scoring = new ScoringWorkspace();
   const panelHost = panelHostFor(ctl, mgr);
@@ -160,6 +179,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     mgr.onDidReset(() => ctl.daemonGone()),
     ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output }),
     vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python)),
+    vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider()),
+    vscode.debug.registerDebugAdapterDescriptorFactory(LAUNCH_TYPE, new ServerDebugAdapterFactory(launchHostFor(ctl, debug))),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', language: 'python' }, codeLens),
     watchSettings(mgr, codeLens, output),
   );

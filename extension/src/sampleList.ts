@@ -58,8 +58,10 @@ export function parseCaseFile(text: string, file: string, statSize?: (p: string)
   if (r.bodyFile !== undefined) {
     spec.bodyFile = r.bodyFile;
   } else if (r.body !== undefined) {
-    spec.body = String(r.body);
-    if (!has('content-type')) headers['Content-Type'] = 'text/plain; charset=utf-8';
+    spec.body = typeof r.body === 'string' ? r.body : JSON.stringify(r.body);
+    if (!has('content-type')) {
+      headers['Content-Type'] = 'text/plain; charset=utf-8';
+    }
   } else {
     spec.body = r.json === undefined ? '' : JSON.stringify(r.json, null, 2);
   }
@@ -114,10 +116,13 @@ export function sampleFileFor(r: SavedRequest): { text: string; suffix: '.json' 
     return { text: JSON.stringify(json, null, 2) + '\n', suffix: '.json' };
   }
   const request: Record<string, unknown> = { method: r.method, path: r.path };
-  if (Object.keys(r.headers).length) request.headers = r.headers;
-  if (r.body) {
-    if (isJson && /json/i.test(ct)) request.json = json;
-    else request.body = r.body;
+  if (Object.keys(r.headers).length) {
+    request.headers = r.headers;
+  }
+  if (r.body && isJson && /json/i.test(ct)) {
+    request.json = json;
+  } else if (r.body) {
+    request.body = r.body;
   }
   return { text: JSON.stringify({ request }, null, 2) + '\n', suffix: '.case.json' };
 }

@@ -330,8 +330,8 @@ export const commands = {
 };
 
 export const debug = {
-  async startDebugging(_folder: any, config: any): Promise<boolean> {
-    state.debugStarts.push(config);
+  async startDebugging(_folder: any, config: any, options?: any): Promise<boolean> {
+    state.debugStarts.push(options ? { ...config, __options: options } : config);
     if (state.startDebuggingResult) {
       onDidStartDebugSession.fire({ id: `s${++sessionId}`, configuration: config, name: config.name });
     }
@@ -349,7 +349,18 @@ export const debug = {
     state.debugFactories.set(type, factory);
     return new Disposable();
   },
+  registerDebugConfigurationProvider(type: string, provider: any): Disposable {
+    debugProviders.set(type, provider);
+    return new Disposable(() => debugProviders.delete(type));
+  },
 };
+
+/** The debug configuration providers registered, by type. */
+export const debugProviders = new Map<string, any>();
+
+export class DebugAdapterInlineImplementation {
+  constructor(readonly implementation: any) {}
+}
 
 /** Ends a debug session as VS Code does when the debuggee goes away. */
 export function terminateSession(session: any): void {
