@@ -180,6 +180,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output }),
     vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python)),
     vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider()),
+    // Also listed in Run and Debug's dropdown without a launch.json ("AzureML Scoring…").
+    vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
     vscode.debug.registerDebugAdapterDescriptorFactory(LAUNCH_TYPE, new ServerDebugAdapterFactory(launchHostFor(ctl, debug))),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', language: 'python' }, codeLens),
     watchSettings(mgr, codeLens, output),

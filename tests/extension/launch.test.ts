@@ -119,3 +119,21 @@ describe('the F5 session (inline debug adapter)', () => {
     manager.dispose();
   });
 });
+
+describe('the azmlinfsrv debugger contribution', () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'package.json'), 'utf8'));
+  const debuggers = manifest.contributes.debuggers as { type: string; languages?: string[]; configurationAttributes: Record<string, { properties: Record<string, unknown> }>; initialConfigurations?: object[]; configurationSnippets?: { body: object }[] }[];
+
+  it('declares the launch attributes, an initial configuration and a snippet', () => {
+    const d = debuggers.find((x) => x.type === 'azmlinfsrv');
+    assert.ok(d);
+    assert.deepEqual(Object.keys(d.configurationAttributes.launch.properties).sort(), ['entryScript', 'env', 'modelDir', 'port']);
+    assert.deepEqual(d.initialConfigurations, [{ type: 'azmlinfsrv', request: 'launch', name: 'AzureML Scoring: score.py', entryScript: '${workspaceFolder}/score.py' }]);
+    assert.equal((d.configurationSnippets?.[0].body as { type: string }).type, 'azmlinfsrv');
+    assert.deepEqual(d.languages, ['python'], 'F5 in a Python file offers it');
+  });
+
+  it('the attach-only type does not claim Python files (F5 goes to the launch type)', () => {
+    assert.equal(debuggers.find((x) => x.type === 'azmlinfsrv-debugpy')?.languages, undefined);
+  });
+});

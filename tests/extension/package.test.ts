@@ -50,7 +50,7 @@ describe('package manifest', () => {
   });
 
   it('activates on Python workspaces, not on every Python file', () => {
-    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/*.py', 'onDebugResolve:azmlinfsrv-debugpy', 'onDebugResolve:azmlinfsrv', 'onDebugInitialConfigurations']);
+    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/*.py', 'onDebugResolve:azmlinfsrv-debugpy', 'onDebugResolve:azmlinfsrv', 'onDebugInitialConfigurations', 'onDebugDynamicConfigurations:azmlinfsrv']);
     for (const m of manifest.contributes.menus['editor/title/run']) {
       assert.equal(m.when, CONTEXT_KEYS.isScoringScript);
     }

@@ -349,14 +349,20 @@ export const debug = {
     state.debugFactories.set(type, factory);
     return new Disposable();
   },
-  registerDebugConfigurationProvider(type: string, provider: any): Disposable {
-    debugProviders.set(type, provider);
-    return new Disposable(() => debugProviders.delete(type));
+  registerDebugConfigurationProvider(type: string, provider: any, trigger?: number): Disposable {
+    const key = trigger === DebugConfigurationProviderTriggerKind.Dynamic ? `${type}:dynamic` : type;
+    debugProviders.set(key, provider);
+    return new Disposable(() => debugProviders.delete(key));
   },
 };
 
 /** The debug configuration providers registered, by type. */
 export const debugProviders = new Map<string, any>();
+
+export enum DebugConfigurationProviderTriggerKind {
+  Initial = 1,
+  Dynamic = 2,
+}
 
 export class DebugAdapterInlineImplementation {
   constructor(readonly implementation: any) {}
