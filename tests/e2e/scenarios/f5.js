@@ -78,8 +78,23 @@ function post(port, body) {
   });
 }
 
+/** Drags the side bar wider, so the CALL STACK shows the sessions' whole names in the screenshots. */
+async function widenSideBar(s) {
+  const box = await s.page.locator('.part.sidebar').boundingBox().catch(() => null);
+  if (box) {
+    const x = box.x + box.width + 1;
+    const y = box.y + box.height / 2;
+    await s.page.mouse.move(x, y);
+    await s.page.mouse.down();
+    await s.page.mouse.move(x + 160, y, { steps: 8 });
+    await s.page.mouse.up();
+    await s.page.mouse.move(x + 400, box.y + 40); // off the sash, so it is not drawn highlighted
+  }
+}
+
 async function initThenRun(t, s) {
   const init = await pausedAt(t, s, 'init', INIT_LINE);
+  await widenSideBar(s);
   t.check(`F5 stops at the breakpoint in init() (score.py:${INIT_LINE})`, init.ok, JSON.stringify(init.stack));
   checkUserFramesOnly(t, init.stack, 'in init()');
   await s.screenshot('f5-init-breakpoint');
