@@ -34,7 +34,7 @@ export function responseText(r: SendRequestResult): string {
   }
 }
 
-/** Asks where, then writes the answer's bytes; returns the file written. */
+/** Asks where, then writes the answer's bytes unchanged; returns the file written. */
 export async function saveResponse(r: SendRequestResult, script: string | undefined): Promise<string | undefined> {
   const dir = script ? path.dirname(script) : vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const defaultUri = dir ? vscode.Uri.file(path.join(dir, `response${responseExtension(r)}`)) : undefined;
@@ -42,8 +42,7 @@ export async function saveResponse(r: SendRequestResult, script: string | undefi
   if (!target) {
     return undefined;
   }
-  const bytes = responseText(r) === r.body || r.isBase64 ? responseBytes(r) : Buffer.from(responseText(r), 'utf8');
-  fs.writeFileSync(target.fsPath, bytes);
+  fs.writeFileSync(target.fsPath, responseBytes(r)); // the body as it came, byte for byte
   return target.fsPath;
 }
 

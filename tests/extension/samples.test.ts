@@ -14,6 +14,7 @@ describe('samples of sample-requests/', () => {
   let ws: string;
   beforeEach(() => {
     fake.reset();
+    fake.dialogs.reset();
     ws = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'azml-samples-')));
     fake.state.workspaceFolders = [ws];
     fs.mkdirSync(path.join(ws, 'sample-requests'));
@@ -100,5 +101,34 @@ describe('samples of sample-requests/', () => {
     answer({ status: 200, headers: {}, body: 'late', isBase64: false, elapsedMs: 1 });
     await tick();
     assert.deepEqual(p.posted.at(-1), { type: 'cancelled' }, 'a late answer of a cancelled request is dropped');
+  });
+
+  it('saves the edited request as a new sample and the answer to a file or an editor', async () => {
+    const answerBody = '{"message":"hi"}';
+    const h = host(async () => ({ status: 200, headers: { 'Content-Type': 'application/json' }, body: answerBody, isBase64: false, elapsedMs: 2 }), []);
+    await RequestPanel.show(vscode.Uri.file('/ext'), h, new RequestHistory(new Memento()));
+    const p = fake.state.panels[0];
+    p.receive({ type: 'ready' });
+    await tick();
+    fake.dialogs.inputAnswers.push('by hand');
+    p.receive({ type: 'saveSample', request: { method: 'POST', path: '/score', headersText: 'Content-Type: application/json', body: '{"name":"hand"}' } });
+    await tick();
+    const file = path.join(ws, 'sample-requests', 'by-hand.json');
+    assert.equal(fs.readFileSync(file, 'utf8'), '{\n  "name": "hand"\n}\n');
+    const samples = p.posted.find((m: { type: string }) => m.type === 'samples');
+    assert.equal(samples.selected, file);
+    assert.ok(samples.samples.some((x: { label: string }) => x.label === 'by-hand'));
+
+    p.receive({ type: 'send', request: { method: 'POST', path: '/score', headersText: '', body: '{}' } });
+    await tick();
+    const target = path.join(ws, 'answer.json');
+    fake.dialogs.saveAnswers.push(target);
+    p.receive({ type: 'saveResponse' });
+    await tick();
+    assert.equal(fake.dialogs.saves[0].defaultUri.fsPath, path.join(ws, 'response.json'));
+    assert.equal(fs.readFileSync(target, 'utf8'), answerBody, 'saved byte for byte');
+    p.receive({ type: 'openResponse' });
+    await tick();
+    assert.deepEqual(fake.dialogs.opened[0], { content: '{\n  "message": "hi"\n}\n', language: 'json' });
   });
 });

@@ -246,6 +246,15 @@ export const window = {
     state.statusItems.push(item);
     return item;
   },
+  async showInputBox(options?: any): Promise<string | undefined> {
+    dialogs.inputs.push(options);
+    return dialogs.inputAnswers.shift();
+  },
+  async showSaveDialog(options?: any): Promise<Uri | undefined> {
+    dialogs.saves.push(options);
+    const p = dialogs.saveAnswers.shift();
+    return p === undefined ? undefined : Uri.file(p);
+  },
   async showTextDocument(uri: Uri, options?: any): Promise<any> {
     state.shownDocuments.push({ uri, options });
     return {};
@@ -306,6 +315,10 @@ export const workspace = {
     const f = state.workspaceFolders.find((w) => s.startsWith(w + path.sep));
     return f ? path.relative(f, s) : s;
   },
+  async openTextDocument(options: any): Promise<any> {
+    dialogs.opened.push(options);
+    return { uri: Uri.parse('untitled:Untitled-1'), ...options };
+  },
   onDidChangeConfiguration: onDidChangeConfiguration.event,
   onDidSaveTextDocument: onDidSaveTextDocument.event,
   get isTrusted(): boolean {
@@ -353,6 +366,22 @@ export const debug = {
     const key = trigger === DebugConfigurationProviderTriggerKind.Dynamic ? `${type}:dynamic` : type;
     debugProviders.set(key, provider);
     return new Disposable(() => debugProviders.delete(key));
+  },
+};
+
+/** Input boxes, save dialogs and untitled documents: what was asked, and the next answers. */
+export const dialogs = {
+  inputs: [] as any[],
+  inputAnswers: [] as (string | undefined)[],
+  saves: [] as any[],
+  saveAnswers: [] as (string | undefined)[],
+  opened: [] as any[],
+  reset(): void {
+    dialogs.inputs = [];
+    dialogs.inputAnswers = [];
+    dialogs.saves = [];
+    dialogs.saveAnswers = [];
+    dialogs.opened = [];
   },
 };
 
