@@ -36,6 +36,16 @@ describe('azmlinfsrv launch configuration (F5)', () => {
     assert.equal(await new LaunchConfigProvider().resolveDebugConfiguration(folder(), own), own, 'a written configuration is left as it is');
   });
 
+  it('"create a launch.json file" offers one configuration per scoring script of the folder', async () => {
+    const score = path.join(ws, 'svc', 'score.py');
+    fs.mkdirSync(path.dirname(score));
+    fs.writeFileSync(score, 'def init():\n    pass\n\ndef run(d):\n    return d\n');
+    fs.writeFileSync(path.join(ws, 'tools.py'), 'def run(x):\n    pass\n');
+    fake.state.files = [score, path.join(ws, 'tools.py')];
+    const configs = await new LaunchConfigProvider().provideDebugConfigurations(folder());
+    assert.deepEqual(configs, [{ type: 'azmlinfsrv', request: 'launch', name: 'AzureML Scoring: score.py', entryScript: '${workspaceFolder}/svc/score.py' }]);
+  });
+
   it('says plainly what is wrong with a configuration, and passes its settings on', () => {
     const exists = (p: string) => p === '/w/score.py';
     assert.match(configProblem({ type: 'azmlinfsrv', request: 'launch', name: 'x' }, exists) ?? '', /entryScript/);
