@@ -223,16 +223,19 @@
     return span;
   }
 
-  /** @param {Node} parent @param {any} v @param {number} depth @param {{nodes: number}} budget */
-  function appendValue(parent, v, depth, budget) {
+  /**
+   * Appends `v`; `label` (a member's `"key": `) goes inside a fold, after its toggle, so the
+   * toggle sits at the start of the line as in the editor's gutter.
+   * @param {Node} parent @param {any} v @param {number} depth @param {{nodes: number}} budget @param {Node[]} [label]
+   */
+  function appendValue(parent, v, depth, budget, label = []) {
     budget.nodes++;
-    if (v === null) return void parent.appendChild(token('z', 'null'));
-    if (typeof v === 'string') return void parent.appendChild(token('s', JSON.stringify(v)));
-    if (typeof v === 'number') return void parent.appendChild(token('n', JSON.stringify(v)));
-    if (typeof v === 'boolean') return void parent.appendChild(token('b', String(v)));
     const isArray = Array.isArray(v);
-    const entries = isArray ? v.map((/** @type {any} */ x, /** @type {number} */ i) => [i, x]) : Object.entries(v);
-    if (!entries.length) return void parent.appendChild(document.createTextNode(isArray ? '[]' : '{}'));
+    const entries = v !== null && typeof v === 'object' ? (isArray ? v.map((/** @type {any} */ x, /** @type {number} */ i) => [i, x]) : Object.entries(v)) : [];
+    if (!entries.length) {
+      parent.append(...label, scalar(v, isArray));
+      return;
+    }
     const fold = document.createElement('span');
     fold.className = 'fold';
     const toggle = document.createElement('span');
@@ -245,15 +248,23 @@
     const pad = '  '.repeat(depth + 1);
     entries.forEach(([k, x], i) => {
       inner.appendChild(document.createTextNode('\n' + pad));
-      if (!isArray) inner.append(token('k', JSON.stringify(k)), document.createTextNode(': '));
-      appendValue(inner, x, depth + 1, budget);
+      appendValue(inner, x, depth + 1, budget, isArray ? [] : [token('k', JSON.stringify(k)), document.createTextNode(': ')]);
       if (i < entries.length - 1) inner.appendChild(document.createTextNode(','));
     });
     inner.appendChild(document.createTextNode('\n' + '  '.repeat(depth)));
     const n = entries.length;
     const summary = token('summary', ' … ' + n + (isArray ? (n === 1 ? ' item ' : ' items ') : n === 1 ? ' key ' : ' keys '));
-    fold.append(toggle, document.createTextNode(isArray ? '[' : '{'), inner, summary, document.createTextNode(isArray ? ']' : '}'));
+    fold.append(toggle, ...label, document.createTextNode(isArray ? '[' : '{'), inner, summary, document.createTextNode(isArray ? ']' : '}'));
     parent.appendChild(fold);
+  }
+
+  /** A JSON scalar (or an empty object/array) as a highlighted token. @param {any} v @param {boolean} isArray */
+  function scalar(v, isArray) {
+    if (v === null) return token('z', 'null');
+    if (typeof v === 'string') return token('s', JSON.stringify(v));
+    if (typeof v === 'number') return token('n', JSON.stringify(v));
+    if (typeof v === 'boolean') return token('b', String(v));
+    return document.createTextNode(isArray ? '[]' : '{}');
   }
 
   /** Folds or unfolds the value whose toggle was clicked (or activated with Enter/Space). */
