@@ -107,8 +107,10 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
       <span id="elapsed" class="muted"></span>
       <span id="size" class="muted"></span>
       <span class="spacer"></span>
-      <button id="open-response" type="button" class="link" title="Open the body in an editor">Open in Editor</button>
-      <button id="save-response" type="button" class="link" title="Save the body to a file">Save…</button>
+      <span class="actions">
+        <button id="open-response" type="button" class="link" title="Open the body in an editor">Open in Editor</button>
+        <button id="save-response" type="button" class="link" title="Save the body to a file">Save…</button>
+      </span>
     </div>
     <div id="failure" class="failure" hidden>
       <span id="failure-text"></span>

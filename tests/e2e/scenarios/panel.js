@@ -60,6 +60,9 @@ async function sendAndSee(t, s, inner) {
   const keys = await inner.locator('#response-body .k').count();
   t.check('the JSON body is highlighted (keys as tokens)', keys === 3, String(keys));
   t.check('the response headers are collapsed', !(await inner.locator('#response-headers-details').evaluate((d) => d.open)));
+  // Send started the server: its progress notification closes as the start answers (bounded wait).
+  const toast = s.page.locator('.notification-toast', { hasText: 'starting the server' });
+  await t.pollUntil(async () => ({ ok: (await toast.count()) === 0 }), 10000);
   await s.screenshot('panel-response');
 }
 
