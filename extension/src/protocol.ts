@@ -10,6 +10,8 @@ export const DaemonCommands = {
   debugConfigurations: 'azmlinfsrv.daemon.debugConfigurations',
   findServers: 'azmlinfsrv.daemon.findServers',
   sendRequest: 'azmlinfsrv.daemon.sendRequest',
+  listCases: 'azmlinfsrv.daemon.listCases',
+  runCases: 'azmlinfsrv.daemon.runCases',
 } as const;
 
 export const DaemonNotifications = {
@@ -93,6 +95,79 @@ export interface SendRequestResult {
   body: string;
   isBase64: boolean;
   elapsedMs: number;
+}
+
+/** listCases: the sample-request cases of a scoring script (docs/validation.md). */
+export interface ListCasesArgs {
+  entryScript: string;
+  /** A folder or file, relative to the script's folder; default: sample-requests/, else sample-request.json. */
+  cases?: string;
+}
+
+/** runCases: `ids` (default all); modelDir, workerCount, env only for a server started for the run. */
+export interface RunCasesArgs {
+  entryScript: string;
+  ids?: string[];
+  cases?: string;
+  modelDir?: string;
+  workerCount?: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** CaseLocation, CaseInfo and CaseResult mirror src/azmlinfsrv/daemon/cases.py (tests/daemon/test_protocol.py). */
+export interface CaseLocation {
+  file: string;
+  /** 1-based. */
+  line: number;
+}
+
+export interface CaseInfo {
+  id: string;
+  name: string;
+  file: string;
+  line: number;
+  kind: string;
+  method: string;
+  path: string;
+  description?: string;
+  expectedFile?: string;
+  /** The case file cannot be read: running it is an error. */
+  error?: string;
+}
+
+export type CaseVerdict = 'passed' | 'failed' | 'error';
+
+export interface CaseResult {
+  id: string;
+  name: string;
+  file: string;
+  verdict: CaseVerdict;
+  message: string;
+  /** Pretty JSON or text of the expected and actual answers, for a diff. */
+  expected?: string;
+  actual?: string;
+  location?: CaseLocation;
+  elapsedMs?: number;
+  /** The HTTP status of the answer. */
+  status?: number;
+}
+
+export interface ListCasesResult {
+  entryScript: string;
+  casesPath: string | null;
+  cases: CaseInfo[];
+  message?: string;
+}
+
+export interface RunCasesResult {
+  entryScript: string;
+  casesPath: string;
+  /** The daemon's own server ('running') or one started for this run and stopped after it ('started'). */
+  server?: { source: 'running' | 'started'; url: string; pid?: number | null };
+  /** The server started for the run did not serve: why, and the user's line. */
+  serverError?: { message: string; location?: CaseLocation };
+  results: CaseResult[];
 }
 
 export interface InitializationOptions {

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import attrs
 
-from azmlinfsrv.daemon import arguments, lsp_server
+from azmlinfsrv.daemon import arguments, cases, lsp_server
 from azmlinfsrv.daemon.state import ServerState, status_fields
 
 PROTOCOL_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "protocol.ts"
@@ -49,5 +49,13 @@ def test_command_and_notification_names_are_the_same() -> None:
 
 
 def test_command_arguments_are_the_same() -> None:
-    for cls in (arguments.StartServerArgs, arguments.SendRequestArgs):
+    for cls in (arguments.StartServerArgs, arguments.SendRequestArgs, arguments.ListCasesArgs, arguments.RunCasesArgs):
         assert _interface_fields(cls.__name__) == [arguments.camel(a.name) for a in attrs.fields(cls)]
+
+
+def test_case_results_are_the_same() -> None:
+    for name, fields in cases.result_fields().items():
+        assert _interface_fields(name) == fields, name
+    assert _interface_fields("CaseLocation") == ["file", "line"]
+    match = re.search(r"export type CaseVerdict = ([^;]+);", _source())
+    assert match and re.findall(r"'([^']+)'", match[1]) == ["passed", "failed", "error"]

@@ -24,13 +24,15 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from . import diagnostics, processes, requests
+from . import cases, diagnostics, processes, requests
 from .arguments import (
     DEFAULT_REQUEST,
     NO_ARGS,
     OWN_WORKERS,
     DebugConfigurationsArgs,
+    ListCasesArgs,
     NoArgs,
+    RunCasesArgs,
     SendRequestArgs,
     StartServerArgs,
     make_converter,
@@ -46,6 +48,8 @@ CMD_STATUS = "azmlinfsrv.daemon.status"
 CMD_DEBUG_CONFIGURATIONS = "azmlinfsrv.daemon.debugConfigurations"
 CMD_FIND_SERVERS = "azmlinfsrv.daemon.findServers"
 CMD_SEND_REQUEST = "azmlinfsrv.daemon.sendRequest"
+CMD_LIST_CASES = "azmlinfsrv.daemon.listCases"
+CMD_RUN_CASES = "azmlinfsrv.daemon.runCases"
 NOTIFY_STATUS = "azmlinfsrv/status"
 NOTIFY_LOG = "azmlinfsrv/log"
 
@@ -70,7 +74,9 @@ class Daemon(LanguageServer):
         self._last_status: dict[str, Any] | None = None
         self._diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         self._start_lock = asyncio.Lock()
+        self.case_runs = cases.CaseRuns(self.supervisor)
         atexit.register(self.supervisor.stop_now)
+        atexit.register(self.case_runs.stop_now)
 
     # -- status and log (the supervisor's Listener) ------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -98,6 +104,7 @@ class Daemon(LanguageServer):
         """
         kind = event.get("event")
         request = self.supervisor.request
+        self.case_runs.run_failures.server_event(event)
         if kind in ("import_failed", "init_failed") and request:
             self._publish_failure("load", event, str(kind).replace("_", "-"), LOAD_PREFIXES[str(kind)])
         elif kind == "reloaded" or (kind == "worker_ready" and self._new_code_serves()):
@@ -259,6 +266,7 @@ def did_close(ls: Daemon, params: types.DidCloseTextDocumentParams) -> None:
 async def shutdown(ls: Daemon, params: None) -> None:
     """Stops the server before pygls cancels what is left (a pending start answers first)."""
     await ls.stop_server()
+    await ls.case_runs.stop_all()
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -298,6 +306,16 @@ async def send_request(ls: Daemon, args: SendRequestArgs = DEFAULT_REQUEST) -> d
     return await asyncio.to_thread(requests.send, current.url, args)
 
 
+async def list_cases(ls: Daemon, args: ListCasesArgs) -> dict[str, Any]:
+    """The sample-request cases of an entry script (docs/validation.md)."""
+    return await asyncio.to_thread(cases.list_cases, args)
+
+
+async def run_cases(ls: Daemon, args: RunCasesArgs) -> dict[str, Any]:
+    """Runs cases against the daemon's server for that script, else one started for the run."""
+    return await ls.case_runs.run(args)
+
+
 FEATURES: dict[str, Callable[..., Any]] = {
     types.INITIALIZE: initialize,
     types.TEXT_DOCUMENT_DID_OPEN: did_open,
@@ -313,6 +331,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     CMD_DEBUG_CONFIGURATIONS: debug_configurations,
     CMD_FIND_SERVERS: find_servers,
     CMD_SEND_REQUEST: send_request,
+    CMD_LIST_CASES: list_cases,
+    CMD_RUN_CASES: run_cases,
 }
 
 
