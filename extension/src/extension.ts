@@ -16,6 +16,7 @@ import { PanelHost } from './requestPanel';
 import { Controller } from './scoringServer/controller';
 import { StatusBar } from './scoringServer/statusBar';
 import { ScoringWorkspace } from './scoringWorkspace';
+import { registerCaseTests } from './testing/register';
 
 let manager: DaemonManager | undefined;
 
@@ -161,6 +162,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python)),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', language: 'python' }, codeLens),
     watchSettings(mgr, codeLens, output),
+    registerCaseTests(mgr, ctl, scoring, (l) => output.appendLine(l)),
   );
   followPythonExtension(context, mgr, output, scoring);
   startWhenScoring(context, mgr, ctl, scoring, codeLens);

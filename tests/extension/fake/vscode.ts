@@ -205,6 +205,7 @@ export function reset(): void {
   state.progress = [];
   state.codeLensProviders = [];
   state.trusted = true;
+  testing.reset();
 }
 
 function message(level: Message['level']) {
@@ -312,6 +313,11 @@ export const workspace = {
     return state.trusted;
   },
   onDidGrantWorkspaceTrust: onDidGrantWorkspaceTrust.event,
+  createFileSystemWatcher(glob: string): any {
+    const w = { glob, create: new EventEmitter<Uri>(), change: new EventEmitter<Uri>(), delete: new EventEmitter<Uri>(), disposed: false };
+    testing.watchers.push(w);
+    return { onDidCreate: w.create.event, onDidChange: w.change.event, onDidDelete: w.delete.event, dispose: () => (w.disposed = true) };
+  },
 };
 
 export const commands = {
@@ -385,5 +391,122 @@ export const languages = {
   registerCodeLensProvider(selector: any, provider: any): Disposable {
     state.codeLensProviders.push({ selector, provider });
     return new Disposable();
+  },
+};
+
+// ------------------------------------------------------------------ the Testing API (testing/)
+
+export class Location {
+  constructor(
+    readonly uri: Uri,
+    readonly range: Position | Range,
+  ) {}
+}
+
+export class TestMessage {
+  expectedOutput?: string;
+  actualOutput?: string;
+  location?: Location;
+  constructor(readonly message: string) {}
+  static diff(message: string, expected: string, actual: string): TestMessage {
+    const m = new TestMessage(message);
+    m.expectedOutput = expected;
+    m.actualOutput = actual;
+    return m;
+  }
+}
+
+export enum TestRunProfileKind {
+  Run = 1,
+  Debug = 2,
+  Coverage = 3,
+}
+
+export class TestRunRequest {
+  constructor(
+    readonly include?: any[],
+    readonly exclude?: any[],
+    readonly profile?: any,
+  ) {}
+}
+
+class TestItemCollection {
+  private readonly items = new Map<string, any>();
+  get size(): number {
+    return this.items.size;
+  }
+  add(item: any): void {
+    this.items.set(item.id, item);
+  }
+  replace(items: readonly any[]): void {
+    this.items.clear();
+    items.forEach((i) => this.add(i));
+  }
+  get(id: string): any {
+    return this.items.get(id);
+  }
+  delete(id: string): void {
+    this.items.delete(id);
+  }
+  forEach(fn: (item: any) => unknown): void {
+    [...this.items.values()].forEach((i) => fn(i));
+  }
+}
+
+/** A test run as recorded: every call on it, in order ({kind, id, message?, duration?}). */
+export interface RecordedRun {
+  request: any;
+  calls: { kind: string; id?: string; message?: TestMessage; duration?: number; output?: string }[];
+  ended: boolean;
+}
+
+function createTestRun(request: any): any {
+  const rec: RecordedRun = { request, calls: [], ended: false };
+  testing.runs.push(rec);
+  const call = (kind: string) => (item: any, message?: any, duration?: number) => rec.calls.push({ kind, id: item.id, message, duration });
+  return {
+    enqueued: call('enqueued'),
+    started: call('started'),
+    skipped: call('skipped'),
+    passed: (item: any, duration?: number) => rec.calls.push({ kind: 'passed', id: item.id, duration }),
+    failed: call('failed'),
+    errored: call('errored'),
+    appendOutput: (output: string) => rec.calls.push({ kind: 'output', output }),
+    end: () => (rec.ended = true),
+  };
+}
+
+/** Test controllers, runs and file watchers the extension created. */
+export const testing = {
+  controllers: [] as any[],
+  runs: [] as RecordedRun[],
+  watchers: [] as { glob: string; create: EventEmitter<Uri>; change: EventEmitter<Uri>; delete: EventEmitter<Uri>; disposed: boolean }[],
+  reset(): void {
+    testing.controllers = [];
+    testing.runs = [];
+    testing.watchers = [];
+  },
+};
+
+export const tests = {
+  createTestController(id: string, label: string): any {
+    const ctl = {
+      id,
+      label,
+      items: new TestItemCollection(),
+      profiles: [] as any[],
+      refreshHandler: undefined as undefined | (() => unknown),
+      disposed: false,
+      createTestItem: (itemId: string, itemLabel: string, uri?: Uri) => ({ id: itemId, label: itemLabel, uri, children: new TestItemCollection() }),
+      createRunProfile(profileLabel: string, kind: TestRunProfileKind, runHandler: (r: any, t: any) => unknown, isDefault?: boolean) {
+        const profile = { label: profileLabel, kind, runHandler, isDefault };
+        ctl.profiles.push(profile);
+        return { ...profile, dispose: () => undefined };
+      },
+      createTestRun: (request: any) => createTestRun(request),
+      dispose: () => (ctl.disposed = true),
+    };
+    testing.controllers.push(ctl);
+    return ctl;
   },
 };
