@@ -4,6 +4,7 @@ uses the daemon's own server or starts (and stops) one; no process is left eithe
 
 from __future__ import annotations
 
+import asyncio
 import json
 import shutil
 from pathlib import Path
@@ -13,7 +14,8 @@ import psutil
 import pytest
 from pytest_lsp import LanguageClient
 
-from .conftest import execute
+from .conftest import execute, wait_for
+from .dap import DapClient
 
 LIST = "azmlinfsrv.daemon.listCases"
 RUN = "azmlinfsrv.daemon.runCases"
@@ -150,3 +152,41 @@ async def test_bad_arguments_name_the_field(client: LanguageClient, project: Pat
         assert text in str(raised.value) and getattr(raised.value, "code", None) == -32602, args
     listed = await execute(client, LIST, {"entryScript": str(score)})
     assert listed["cases"] == [] and listed["casesPath"] is None and "no cases" in listed["message"]
+
+
+DEBUGGED = """\
+import json
+
+def init():
+    pass
+
+def run(raw_data):
+    name = json.loads(raw_data)["name"]   # line 7: breakpoint
+    return {"message": f"Hello, {name}!"}
+"""
+
+
+async def test_a_case_run_on_the_debug_server_stops_at_a_breakpoint(client: LanguageClient, project: Path) -> None:
+    """What the editor's Debug profile does: a debug server runs, a debugger is attached, the
+    case is sent to it and waits at the breakpoint in run() (the 60 s default is 600 s here)."""
+    shutil.copytree(HELLO / "sample-requests", project / "sample-requests")
+    score = project / "score.py"
+    score.write_text(DEBUGGED)
+    start = asyncio.ensure_future(execute(client, START, {"entryScript": str(score), "debug": True}))
+    configs = await wait_for(lambda: client.statuses and client.statuses[-1].get("debugConfigurations"), 60, "a config")
+    dap = await DapClient.connect(configs[0]["connect"]["host"], configs[0]["connect"]["port"])
+    try:
+        await dap.attach_with_breakpoints(configs[0], {str(score): [7]})
+        assert (await asyncio.wait_for(start, 60))["state"] == "running"
+        run = asyncio.ensure_future(execute(client, RUN, {"entryScript": str(score), "ids": ["world"]}))
+        stopped = await dap.wait_event("stopped", 60)
+        frames = (await dap.request("stackTrace", {"threadId": stopped["body"]["threadId"]}))["stackFrames"]
+        assert (frames[0]["source"]["path"], frames[0]["line"], frames[0]["name"]) == (str(score), 7, "run")
+        assert not run.done()  # the case waits while run() is paused
+        await dap.request("continue", {"threadId": stopped["body"]["threadId"]})
+        result = await asyncio.wait_for(run, 60)
+    finally:
+        await dap.close()
+    assert result["server"]["source"] == "running"
+    assert by_id(result)["world"]["verdict"] == "passed", result
+    await execute(client, STOP)
