@@ -2,7 +2,8 @@
 // sample-requests/ holding one case that passes and one whose expected answer differs: the Testing
 // view lists both, "Run All Tests" shows one passed and one failed, and the failure's peek shows
 // the expected and actual answers side by side. No server was running: the daemon starts one for
-// the run and stops it again.
+// the run and stops it again. Then "Debug Test" on a case with a breakpoint in run(): the server
+// starts under the debugger and the debugger stops there; Continue, and the case passes.
 'use strict';
 
 const SCORE_PY = [
@@ -14,10 +15,12 @@ const SCORE_PY = [
   '',
   '',
   'def run(raw_data):',
-  '    name = json.loads(raw_data).get("name", "world")',
+  '    name = json.loads(raw_data).get("name", "world")', // line 9: breakpoint
   '    return {"message": f"Hello, {name}!"}',
   '',
 ].join('\n');
+
+const BREAK_LINE = 9;
 
 const FILES = {
   'score.py': SCORE_PY,
@@ -97,6 +100,47 @@ async function showDiff(t, s) {
   await s.screenshot('testing-view');
 }
 
+/** Opens a workspace file with Quick Open (Ctrl+P), as a user with the explorer hidden does. */
+async function quickOpen(s, file, expect) {
+  await s.page.keyboard.press('Control+P');
+  await s.quickInput().waitFor({ state: 'visible', timeout: 10000 });
+  await s.page.keyboard.type(file, { delay: 10 });
+  const match = s.page.locator('.quick-input-list .monaco-list-row').filter({ has: s.page.locator('.label-name', { hasText: new RegExp(`^\\s*${file.replace('.', '\\.')}\\s*$`) }) });
+  await match.first().click({ timeout: 15000 });
+  await s.tab(file).waitFor({ timeout: 20000 });
+  await s.editor(expect).locator('.view-lines', { hasText: expect }).waitFor({ timeout: 20000 });
+}
+
+async function debugCase(t, s) {
+  const { page } = s;
+  await page.keyboard.press('Escape'); // close the peek
+  await quickOpen(s, 'score.py', 'def init'); // the explorer is hidden behind the Testing view
+  await s.goToLine(BREAK_LINE);
+  await page.keyboard.press('F9');
+  const bp = await t.pollUntil(async () => ({ ok: (await s.editor('def init').locator('.codicon-debug-breakpoint').count()) > 0 }), 10000);
+  t.check(`breakpoint set in run() (score.py:${BREAK_LINE})`, bp.ok);
+  const world = page.locator('.test-explorer .monaco-list-row', { hasText: 'world' }).first();
+  await world.hover();
+  await world.locator('.action-label[aria-label="Debug Test"]').click();
+  const stopped = await t.pollUntil(async () => {
+    const stack = ((await page.locator('.debug-call-stack').innerText().catch(() => '')) || '').replace(/\s+/g, ' ').trim();
+    const frameLine = await page.locator('.monaco-editor .debug-top-stack-frame-line').count();
+    return { ok: frameLine > 0 && new RegExp(`run score\\.py ${BREAK_LINE}:`).test(stack), stack: stack.slice(0, 200) };
+  }, 120000);
+  t.check(`Debug Test: the server runs under the debugger and the case stops in run() (score.py:${BREAK_LINE})`, stopped.ok, JSON.stringify(stopped.stack));
+  await s.screenshot('debug-test-stopped-in-run');
+  await page.keyboard.press('F5'); // Continue: the case gets its answer.
+  await s.runCommand('View: Show Testing'); // debugging brought the Run and Debug view forward
+  const passed = await t.pollUntil(async () => {
+    const rows = await explorerRows(s);
+    const r = row(rows, 'world');
+    return { ok: !!r && r.passed, rows };
+  }, 60000);
+  t.check('after Continue the debugged case passes', passed.ok, JSON.stringify(passed.rows));
+  const status = await s.waitForStatus(/Scoring: running :\d+ \(debug\)/, 10000);
+  t.check('the debug server keeps running (status bar)', status.ok, JSON.stringify(status.t));
+}
+
 module.exports = {
   name: 'testing-view',
   timeoutMs: 300000,
@@ -105,5 +149,6 @@ module.exports = {
     await showCases(t, s);
     await runAll(t, s);
     await showDiff(t, s);
+    await debugCase(t, s);
   },
 };
