@@ -49,6 +49,7 @@ class FakeDaemon implements DaemonConnection {
     WORLD_FAILED,
   ];
   failRun: Error | undefined;
+  serverError: RunCasesResult['serverError'];
   async command<T>(name: string, arg: any): Promise<T> { // eslint-disable-line @typescript-eslint/no-explicit-any
     this.calls.push({ name, arg });
     if (name.endsWith('.listCases')) {
@@ -59,7 +60,7 @@ class FakeDaemon implements DaemonConnection {
       throw this.failRun;
     }
     const ids: string[] = arg.ids;
-    const result: RunCasesResult = { entryScript: arg.entryScript, casesPath: CASES, server: { source: 'started', url: 'http://127.0.0.1:4321', pid: 7 }, results: this.results.filter((r) => ids.includes(r.id)) };
+    const result: RunCasesResult = { entryScript: arg.entryScript, casesPath: CASES, server: { source: 'started', url: 'http://127.0.0.1:4321', pid: 7 }, results: this.results.filter((r) => ids.includes(r.id)), ...(this.serverError ? { serverError: this.serverError } : {}) };
     return result as T;
   }
   runs(): any[] { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -197,6 +198,16 @@ describe('sample-request cases in the Testing view', () => {
     assert.deepEqual(results().map((c) => [c.kind, c.message?.message]), [['errored', 'The scoring server closed the connection']]);
     await profile(fake.TestRunProfileKind.Run).runHandler(new fake.TestRunRequest([item('azure')]), token(true));
     assert.deepEqual(results().map((c) => c.kind), ['skipped']);
+  });
+
+  it('a server that did not start for the run: its reason in the run output', async () => {
+    daemon.serverError = { message: 'the server did not start: it exited with code 3\ninit() failed with ValueError: boom', location: { file: SCORE, line: 2 } };
+    daemon.results = [{ id: 'azure', name: 'azure', file: `${CASES}/azure.json`, verdict: 'error', message: 'the server did not start', location: { file: SCORE, line: 2 } }];
+    await profile(fake.TestRunProfileKind.Run).runHandler(new fake.TestRunRequest([item('azure')]), token());
+    const output = lastRun().calls.filter((c) => c.kind === 'output').map((c) => c.output).join('');
+    assert.match(output, /it exited with code 3\r\ninit\(\) failed with ValueError: boom\r\n$/);
+    assert.equal(results()[0].kind, 'errored');
+    assert.equal(results()[0].message?.location?.uri.fsPath, SCORE);
   });
 
   it('a case the daemon did not answer for is an error, not left running', () => {

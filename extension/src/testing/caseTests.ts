@@ -35,7 +35,7 @@ interface CaseRef {
 
 export class CaseTests implements vscode.Disposable {
   readonly controller: vscode.TestController;
-  private readonly refs = new Map<string, CaseRef>();
+  private refs = new Map<string, CaseRef>();
   private readonly disposables: vscode.Disposable[] = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -63,21 +63,22 @@ export class CaseTests implements vscode.Disposable {
       return;
     }
     const roots: vscode.TestItem[] = [];
-    this.refs.clear();
+    const refs = new Map<string, CaseRef>(); // swapped in at the end: a run meanwhile sees the old list
     for (const script of await this.deps.findScripts()) {
       try {
         const listed = await daemon.command<ListCasesResult>(DaemonCommands.listCases, { entryScript: script });
         if (listed.cases.length) {
-          roots.push(this.scriptItem(script, listed.cases));
+          roots.push(this.scriptItem(script, listed.cases, refs));
         }
       } catch (e) {
         this.deps.log(`Listing the cases of ${script} failed: ${errorText(e)}`);
       }
     }
+    this.refs = refs;
     this.controller.items.replace(roots);
   }
 
-  private scriptItem(script: string, cases: CaseInfo[]): vscode.TestItem {
+  private scriptItem(script: string, cases: CaseInfo[], refs: Map<string, CaseRef>): vscode.TestItem {
     const root = this.controller.createTestItem(script, vscode.workspace.asRelativePath(script), vscode.Uri.file(script));
     for (const c of cases) {
       const id = caseItemId(script, c.id);
@@ -87,7 +88,7 @@ export class CaseTests implements vscode.Disposable {
       if (c.error) {
         item.error = c.error;
       }
-      this.refs.set(id, { script, caseId: c.id });
+      refs.set(id, { script, caseId: c.id });
       root.children.add(item);
     }
     return root;
@@ -133,6 +134,9 @@ export class CaseTests implements vscode.Disposable {
         try {
           const result = await this.runScript(script, [...items.keys()], debug);
           run.appendOutput(`${serverLine(result)}\r\n`);
+          if (result.serverError) {
+            run.appendOutput(`${result.serverError.message.replace(/\r?\n/g, '\r\n')}\r\n`);
+          }
           reportAll(run, items, result);
         } catch (e) {
           items.forEach((item) => run.errored(item, new vscode.TestMessage(errorText(e))));

@@ -172,7 +172,8 @@ def case_result(outcome: Outcome) -> CaseResult:
 
 
 def _error_result(case_id: str, file: str, message: str, location: CaseLocation | None = None) -> CaseResult:
-    return CaseResult(case_id, case_id, file, "error", message, location=location or CaseLocation(file, 1))
+    where = location or (CaseLocation(file, 1) if file else None)
+    return CaseResult(case_id, case_id, file, "error", message, location=where)
 
 
 def select(cases: list[Case], ids: list[str] | None, source: Path | None) -> tuple[list[Case], list[CaseResult]]:
