@@ -186,7 +186,8 @@ class Daemon(LanguageServer):
             if cancelled.cancelled():
                 await self.supervisor.stop()
                 break
-            doing = "waiting for the debugger" if self.supervisor.waiting_for_debugger else "init() running"
+            phase = self.supervisor.life.phase
+            doing = phase.words if phase else "starting the server"
             message = f"{doing}: {loop.time() - started:.0f} s"
             self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
             await asyncio.wait({start}, timeout=1.0)
