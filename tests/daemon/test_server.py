@@ -166,7 +166,8 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
     status = await execute(client, STATUS)
     assert status["state"] == "running" and status["workerPids"] == new_workers
     # Running, and the last reload failed: the old code answers, and the status says why.
-    assert status["lastReload"]["ok"] is False and status["error"] == "init() failed: RuntimeError: model missing (score.py:4)"
+    assert status["lastReload"]["ok"] is False
+    assert status["error"] == "init() failed: RuntimeError: model missing (score.py:4)"
     answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "x"})
     assert answer["status"] == 200 and "echo2" in answer["body"]
 

@@ -100,7 +100,8 @@ class ServerStatus:
     last_reload: LastReload | None = None
     debug_configurations: list[dict[str, Any]] | None = None  # with debug: true
 
-    OPTIONAL = ("error", "error_location", "phase", "last_reload", "debug_configurations")  # left out of the JSON when None
+    # Left out of the JSON when None.
+    OPTIONAL = ("error", "error_location", "phase", "last_reload", "debug_configurations")
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -237,6 +238,7 @@ class ServerLife:
     def _on_reloaded(self, event: dict[str, Any], pid: int) -> None:
         self.reloading, self.phases = False, {}
         self.last_reload = LastReload(ok=True, time=float(event.get("time") or 0.0))
+        logger.info("reloaded: the saved code serves")
         self.ready = {int(p) for p in event.get("workerPids", [])}
         self.pending = set()
         self.debug_ports = {p: port for p, port in self.debug_ports.items() if p in self.ready}
@@ -247,3 +249,4 @@ class ServerLife:
         self.reloading, self.phases = False, {}
         self.last_reload = LastReload(ok=False, time=float(event.get("time") or 0.0))
         self.pending = set()
+        logger.warning(f"reload failed, the previous code still serves: {self.error}")
