@@ -40,7 +40,9 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
     installCommand: (python) => installCommand(python, workspacePaths()),
     initOptions: () => {
       const s = readSettings();
-      return s.entryScript ? { reloadOnSave: s.reloadOnSave, entryScript: s.entryScript } : { reloadOnSave: s.reloadOnSave };
+      // Our own start progress says what the start does, paused in the debugger included: not the daemon's too.
+      const base = { reloadOnSave: s.reloadOnSave, startProgress: false };
+      return s.entryScript ? { ...base, entryScript: s.entryScript } : base;
     },
     createClient: (python, init) => {
       const client: DaemonClient = new DaemonClient(python, init, levelledChannel(output), {

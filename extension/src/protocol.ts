@@ -113,6 +113,8 @@ export interface SendRequestResult {
 export interface InitializationOptions {
   reloadOnSave: boolean;
   entryScript?: string;
+  /** false: the daemon sends no "Starting scoring server" progress (the extension shows its own). */
+  startProgress?: boolean;
 }
 
 /** What the rest of the extension needs from a running daemon. */

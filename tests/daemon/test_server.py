@@ -217,6 +217,40 @@ async def test_slow_init_shows_cancellable_progress(client: LanguageClient, proj
     assert "phase" not in client.statuses[-1]
 
 
+async def test_a_client_with_its_own_start_progress_gets_none_from_the_daemon(project: Path) -> None:
+    """startProgress: false (the VS Code extension shows its own): no workDoneProgress at all."""
+    import asyncio
+    import sys
+
+    from pytest_lsp import make_test_lsp_client
+
+    from ..server._support import clean_env
+
+    score = write(
+        project, "score.py", "import time\n\ndef init():\n    time.sleep(2)\n\ndef run(data):\n    return data\n"
+    )
+    lsp = make_test_lsp_client()
+    await lsp.start_io(sys.executable, "-m", "azmlinfsrv.daemon", env=clean_env())
+    try:
+        capabilities = types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
+        await lsp.initialize_session(
+            types.InitializeParams(capabilities=capabilities, initialization_options={"startProgress": False})
+        )
+        status = await execute(lsp, START, {"entryScript": str(score)})
+        assert status["state"] == "running"
+        assert not lsp.progress_reports
+        await execute(lsp, STOP)
+        await asyncio.wait_for(lsp.shutdown_session(), 15)
+    finally:
+        server = lsp._server  # the daemon process: killed if it does not exit by itself
+        try:
+            await asyncio.wait_for(lsp.stop(), 15)
+        except asyncio.TimeoutError:
+            if server is not None and server.returncode is None:
+                server.kill()
+            raise
+
+
 async def test_a_worker_dying_in_run_is_reported_with_its_replacement(client: LanguageClient, project: Path) -> None:
     score = write(
         project,

@@ -83,7 +83,7 @@ describe('extension activation and command wiring', () => {
     assert.equal(client.serverOptions.command, py);
     assert.deepEqual(client.serverOptions.args, ['-m', 'azmlinfsrv.daemon']);
     assert.equal(client.serverOptions.options.cwd, ws);
-    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: true });
+    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: true, startProgress: false });
     assert.deepEqual(client.clientOptions.documentSelector, [{ scheme: 'file', language: 'python' }]);
     const status = fake.state.statusItems[0];
     assert.equal(status.text, '$(circle-slash) Scoring: stopped');
@@ -99,7 +99,7 @@ describe('extension activation and command wiring', () => {
     await activate(context as unknown as vscode.ExtensionContext);
     await vscode.commands.executeCommand('azmlinfsrv.start');
     const client = LanguageClient.instances[0];
-    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: false });
+    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: false, startProgress: false });
     const start = client.requests.find((r) => r.command === 'azmlinfsrv.daemon.startServer');
     assert.deepEqual(start?.arg, { entryScript: path.join(ws, 'score.py') });
     const status = fake.state.statusItems[0];

@@ -35,6 +35,14 @@ async function toasts(s) {
   return (await s.page.locator('.notifications-toasts .notification-toast').allInnerTexts().catch(() => [])).map((t) => t.replace(/\s+/g, ' ').trim());
 }
 
+/** Closes the problem's inline peek (opened by the status bar click), so later screenshots are clean. */
+async function closePeek(t, s) {
+  await s.focusEditor();
+  await s.page.keyboard.press('Escape');
+  const closed = await t.pollUntil(async () => ({ ok: (await s.page.locator('.marker-widget').count()) === 0 }), 5000);
+  t.check('the problem peek closes with Escape', closed.ok);
+}
+
 /** Opens the palette on "Scoring Server", checks what it offers while stopped, screenshots it open. */
 async function stoppedPalette(t, s, label) {
   await s.openPalette('Scoring Server');
@@ -90,7 +98,7 @@ async function reloadFailedThenReloaded(t, s) {
   const peek = await t.pollUntil(async () => ({ ok: (await s.page.locator('.marker-widget', { hasText: 'FileNotFoundError' }).count()) > 0 }), 10000);
   t.check('reload failed: a click on the status bar opens the problem at its line', peek.ok);
   await s.screenshot('reload-failed');
-  await s.page.keyboard.press('Escape');
+  await closePeek(t, s);
   t.check('init() fixed and saved', await s.replaceLineAndSave(INIT_LINE, GOOD));
   const reloaded = await s.waitForStatus(/Scoring: running :\d+, reloaded/, 60000);
   t.check('reloaded: shown once the fixed code serves', reloaded.ok, JSON.stringify(reloaded.t));
@@ -107,6 +115,12 @@ async function pausedInInit(t, s) {
   await s.runCommand('AzureML Scoring: Debug Scoring Server');
   const paused = await s.waitForStatus(/Scoring: paused in the debugger/, 120000);
   t.check('paused in init(): the status bar says "paused in the debugger", not waiting', paused.ok, JSON.stringify(paused.t));
+  const stopped = await t.pollUntil(async () => {
+    const frameLine = await s.page.locator('.monaco-editor .debug-top-stack-frame-line').count();
+    const stack = ((await s.page.locator('.debug-call-stack').innerText().catch(() => '')) || '').replace(/\s+/g, ' ').trim();
+    return { ok: frameLine > 0 && new RegExp(`init score\\.py ${INIT_LINE}:`).test(stack), stack: stack.slice(0, 160) };
+  }, 30000);
+  t.check(`paused in init(): the debugger is stopped at score.py:${INIT_LINE} in init()`, stopped.ok, JSON.stringify(stopped.stack));
   const toast = await toasts(s);
   t.check('paused in init(): the start progress says paused too', toast.some((x) => /paused in the debugger/.test(x)), JSON.stringify(toast));
   await s.screenshot('paused-in-init');
@@ -115,6 +129,7 @@ async function pausedInInit(t, s) {
   t.check('after Continue: running (debug)', dbg.ok, JSON.stringify(dbg.t));
   await s.goToLine(INIT_LINE);
   await s.page.keyboard.press('F9'); // the breakpoint off again
+  await s.page.keyboard.press('Control+Shift+E'); // back to the explorer
 }
 
 async function stoppedThenFailed(t, s) {
@@ -127,6 +142,7 @@ async function stoppedThenFailed(t, s) {
   const failed = await s.waitForStatus(/Scoring: failed/, 60000);
   t.check('failed: the status bar says failed', failed.ok, JSON.stringify(failed.t));
   t.check('failed: in the error colour', (await statusKind(s)) === 'error', await statusKind(s));
+  await s.showProblems();
   const toast = await t.pollUntil(async () => {
     const all = await toasts(s);
     return { ok: all.some((x) => /Scoring server failed: init\(\) failed: FileNotFoundError/.test(x)), all };
@@ -139,7 +155,11 @@ module.exports = {
   name: 'states',
   timeoutMs: 420000,
   async run(t) {
-    const s = await t.open({ files: { 'score.py': SCORE_PY, 'model/README.md': 'no model needed\n', 'sample-request.json': '{"name": "e2e"}\n' } });
+    const s = await t.open({
+      files: { 'score.py': SCORE_PY, 'model/README.md': 'no model needed\n', 'sample-request.json': '{"name": "e2e"}\n' },
+      // code-server's "your application on port 5001 is available" toasts would cover the state's own.
+      settings: { 'remote.autoForwardPorts': false },
+    });
     await stoppedAndStarting(t, s);
     await running(t, s);
     await reloadFailedThenReloaded(t, s);
