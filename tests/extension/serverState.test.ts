@@ -201,7 +201,7 @@ describe('the start progress', () => {
 describe('log levels of the daemon and the language client', () => {
   it('reads the client prefix and Python logging, and carries a level over continuation lines', () => {
     assert.deepEqual(lineLevel('[Error - 10:00:01 AM] Connection to server got closed.'), { level: 'error', text: 'Connection to server got closed.' });
-    assert.deepEqual(lineLevel('[Trace - 10:00:01 AM] Sending request'), { level: 'info', text: 'Sending request' });
+    assert.deepEqual(lineLevel('[Trace - 10:00:01 AM] Sending request'), { level: 'info', text: '[Trace - 10:00:01 AM] Sending request' });
     assert.deepEqual(lineLevel('2026-12-07 10:00:02,123 INFO azmlinfsrv.daemon - scoring server: starting -> running'), { level: 'info', text: 'azmlinfsrv.daemon - scoring server: starting -> running' });
     assert.deepEqual(lineLevel('2026-12-07 10:00:02,123 ERROR asyncio - boom'), { level: 'error', text: 'asyncio - boom' });
     assert.deepEqual(lineLevel('  File "x.py", line 1', 'error'), { level: 'error', text: '  File "x.py", line 1' });

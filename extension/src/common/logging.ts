@@ -62,7 +62,9 @@ const LEVELS: Record<string, Level> = {
 export function lineLevel(line: string, previous: Level = 'info'): { level: Level; text: string } {
   const client = CLIENT_LINE.exec(line);
   if (client) {
-    return { level: LEVELS[client[1]], text: client[2] };
+    // A trace line keeps its "[Trace - time]" mark: it tells the LSP traffic from the rest.
+    const trace = client[1] === 'Trace' || client[1] === 'LSP';
+    return { level: LEVELS[client[1]], text: trace ? line : client[2] };
   }
   const python = PYTHON_LINE.exec(line);
   if (python) {

@@ -77,8 +77,10 @@ export function startingWords(s: ServerStatus, f: ViewFlags = {}): string {
 export function describe(s: ServerStatus): string {
   const script = s.entryScript ? path.basename(s.entryScript) : 'scoring server';
   switch (s.state) {
-    case 'running':
-      return `${script} running${s.url ? ` at ${s.url}` : ''}${s.debug ? ' (debug)' : ''}`;
+    case 'running': {
+      const reload = s.lastReload && !s.lastReload.ok ? '; the last reload failed' : '';
+      return `${script} running${s.url ? ` at ${s.url}` : ''}${s.debug ? ' (debug)' : ''}${reload}`;
+    }
     case 'starting':
       return `${script} starting…${s.debug ? ' (debug)' : ''}`;
     case 'failed':
@@ -122,7 +124,7 @@ function formatRunning(s: ServerStatus, shown: ShownState, tooltip: string): Sta
       const click = s.errorLocation ? '\nClick to open the error' : CLICK;
       return {
         text: runningText(s, '$(warning)', `, reload failed: ${firstLine(s.error, 60) || 'see the logs'}`),
-        tooltip: `${tooltip}\nThe last reload failed; the previous code still answers.\n${s.error ?? ''}${click}`,
+        tooltip: `${tooltip}: the previous code still answers.\n${s.error ?? ''}${click}`,
         background: 'warning',
         command: where,
       };

@@ -4,6 +4,8 @@
 // failed (warning colour, the error; a click opens it), reloaded, paused in the debugger (a
 // breakpoint in init(): paused, not "waiting for the debugger"), and failed. One screenshot each.
 'use strict';
+const fs = require('fs');
+const path = require('path');
 
 // init() sleeps, so the starting state (and its phase) is on screen long enough to be seen.
 const SCORE_PY = [
@@ -37,10 +39,15 @@ async function toasts(s) {
 
 /** Closes the problem's inline peek (opened by the status bar click), so later screenshots are clean. */
 async function closePeek(t, s) {
-  await s.focusEditor();
+  const open = async () => ({ ok: (await s.page.locator('.marker-widget').count()) === 0 });
   await s.page.keyboard.press('Escape');
-  const closed = await t.pollUntil(async () => ({ ok: (await s.page.locator('.marker-widget').count()) === 0 }), 5000);
-  t.check('the problem peek closes with Escape', closed.ok);
+  let closed = await t.pollUntil(open, 2000);
+  if (!closed.ok) {
+    // The keyboard focus was elsewhere (a toast, the panel): the peek's own close button.
+    await s.page.locator('.peekview-actions .codicon-close').first().click().catch(() => undefined);
+    closed = await t.pollUntil(open, 5000);
+  }
+  t.check('the problem peek closes', closed.ok);
 }
 
 /** Opens the palette on "Scoring Server", checks what it offers while stopped, screenshots it open. */
@@ -151,6 +158,24 @@ async function stoppedThenFailed(t, s) {
   await s.screenshot('failed');
 }
 
+/** The text of the output channel `name` as VS Code writes it to the session's logs. */
+function channelText(s, name) {
+  const walk = (d) => (fs.existsSync(d) ? fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)])) : []);
+  const file = walk(path.join(s.dirs.userData, 'logs')).find((f) => path.basename(f).replace(/^\d+-/, '') === `${name}.log`);
+  return file ? fs.readFileSync(file, 'utf8') : '';
+}
+
+/** The extension's log channel has levels and the LSP trace; the server's output has its own channel. */
+async function outputChannels(t, s) {
+  const log = await t.pollUntil(async () => {
+    const text = channelText(s, 'AzureML Scoring');
+    return { ok: /\[warning\] .*reload failed/.test(text) && /\[error\] Scoring server failed/.test(text) && /\[Trace - [^\]]+\] Sending request/.test(text), text };
+  }, 15000);
+  t.check('AzureML Scoring log channel: a failed reload at warning, a failed start at error, the LSP trace (trace.server)', log.ok, (log.text || '').split('\n').filter((l) => /\[(warning|error)\]/.test(l)).join(' | ').slice(0, 400));
+  const server = channelText(s, 'AzureML Scoring Server');
+  t.check('AzureML Scoring Server channel: the server\'s own output, apart', /-m azmlinfsrv --entry_script/.test(server) && !/Sending request/.test(server), server.split('\n')[0]);
+}
+
 module.exports = {
   name: 'states',
   timeoutMs: 420000,
@@ -158,12 +183,13 @@ module.exports = {
     const s = await t.open({
       files: { 'score.py': SCORE_PY, 'model/README.md': 'no model needed\n', 'sample-request.json': '{"name": "e2e"}\n' },
       // code-server's "your application on port 5001 is available" toasts would cover the state's own.
-      settings: { 'remote.autoForwardPorts': false },
+      settings: { 'remote.autoForwardPorts': false, 'azmlinfsrv.trace.server': 'messages' },
     });
     await stoppedAndStarting(t, s);
     await running(t, s);
     await reloadFailedThenReloaded(t, s);
     await pausedInInit(t, s);
     await stoppedThenFailed(t, s);
+    await outputChannels(t, s);
   },
 };
