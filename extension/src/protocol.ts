@@ -20,10 +20,20 @@ export const DaemonNotifications = {
 } as const;
 
 /**
- * ServerState, ErrorLocation and ServerStatus mirror src/azmlinfsrv/daemon/state.py field for field;
+ * ServerState, ServerPhase, LastReload, ErrorLocation and ServerStatus mirror src/azmlinfsrv/daemon/state.py field for field;
  * tests/daemon/test_protocol.py parses this file and fails when the two differ.
  */
 export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
+
+/** What a starting server (or a reload's new workers) is doing, least advanced first. */
+export type ServerPhase = 'waitingForDebugger' | 'importing' | 'init';
+
+/** How the last reload of the server process ended; `error` says why when it failed. */
+export interface LastReload {
+  ok: boolean;
+  /** The server's event time (Unix seconds): tells one reload from the next. */
+  time: number;
+}
 
 export interface ErrorLocation {
   file: string;
@@ -41,6 +51,11 @@ export interface ServerStatus {
   debug?: boolean;
   error?: string | null;
   errorLocation?: ErrorLocation | null;
+  /** While starting, or while a reload's new workers load. */
+  phase?: ServerPhase | null;
+  /** A reload's new workers are loading; the old ones serve. */
+  reloading?: boolean;
+  lastReload?: LastReload | null;
   /** With debug: true, the attach configurations of the current workers. */
   debugConfigurations?: AttachConfiguration[];
 }
@@ -173,6 +188,8 @@ export interface RunCasesResult {
 export interface InitializationOptions {
   reloadOnSave: boolean;
   entryScript?: string;
+  /** false: the daemon sends no "Starting scoring server" progress (the extension shows its own). */
+  startProgress?: boolean;
 }
 
 /** What the rest of the extension needs from a running daemon. */

@@ -10,7 +10,7 @@ from pathlib import Path
 import attrs
 
 from azmlinfsrv.daemon import arguments, cases, lsp_server
-from azmlinfsrv.daemon.state import ServerState, status_fields
+from azmlinfsrv.daemon.state import Phase, ServerState, status_fields
 
 PROTOCOL_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "protocol.ts"
 
@@ -36,6 +36,12 @@ def test_state_values_are_the_same() -> None:
     match = re.search(r"export type ServerState = ([^;]+);", _source())
     assert match
     assert re.findall(r"'([^']+)'", match[1]) == [s.value for s in ServerState]
+
+
+def test_phase_values_are_the_same() -> None:
+    match = re.search(r"export type ServerPhase = ([^;]+);", _source())
+    assert match
+    assert re.findall(r"'([^']+)'", match[1]) == [p.value for p in Phase]
 
 
 def test_status_fields_are_the_same() -> None:

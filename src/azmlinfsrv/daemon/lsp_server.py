@@ -69,6 +69,7 @@ class Daemon(LanguageServer):
             converter_factory=make_converter,
         )
         self.reload_on_save = True
+        self.start_progress = True  # a client with its own start progress turns ours off
         self.entry_script: str | None = None
         self.supervisor = Supervisor(self)
         self._last_status: dict[str, Any] | None = None
@@ -163,7 +164,7 @@ class Daemon(LanguageServer):
             self.clear_kind("run")  # new code; a load failure stays until the new code has loaded
             start = asyncio.create_task(self.supervisor.start(request))
             done, _ = await asyncio.wait({start}, timeout=PROGRESS_AFTER_SECONDS)
-            if not done:
+            if not done and self.start_progress:
                 await self._progress_until(start, request)
             await start
             return self.status()
@@ -193,7 +194,8 @@ class Daemon(LanguageServer):
             if cancelled.cancelled():
                 await self.supervisor.stop()
                 break
-            doing = "waiting for the debugger" if self.supervisor.waiting_for_debugger else "init() running"
+            phase = self.supervisor.life.phase
+            doing = phase.words if phase else "starting the server"
             message = f"{doing}: {loop.time() - started:.0f} s"
             self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
             await asyncio.wait({start}, timeout=1.0)
@@ -223,10 +225,11 @@ def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> 
 
 # -- LSP features ---------------------------------------------------------------------------
 def initialize(ls: Daemon, params: types.InitializeParams) -> None:
-    """Reads the client's options: reloadOnSave, entryScript."""
+    """Reads the client's options: reloadOnSave, entryScript, startProgress."""
     options = params.initialization_options or {}
     if isinstance(options, dict):
         ls.reload_on_save = bool(options.get("reloadOnSave", True))
+        ls.start_progress = bool(options.get("startProgress", True))
         entry = options.get("entryScript")
         ls.entry_script = os.path.abspath(entry) if entry else None
 

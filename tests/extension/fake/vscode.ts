@@ -129,6 +129,7 @@ export const state = {
   debugStarts: [] as any[],
   debugStops: [] as any[],
   debugFactories: new Map<string, any>(),
+  debugTrackerFactories: new Map<string, any>(),
   startDebuggingResult: true,
   extensions: [] as { id: string; packageJSON: any }[],
   statusItems: [] as any[],
@@ -136,7 +137,7 @@ export const state = {
   terminals: [] as any[],
   panels: [] as any[],
   clipboard: '',
-  progress: [] as { title?: string; messages: string[] }[],
+  progress: [] as { title?: string; messages: string[]; closed: boolean }[],
   codeLensProviders: [] as any[],
   trusted: true,
 };
@@ -195,6 +196,7 @@ export function reset(): void {
   state.debugStarts = [];
   state.debugStops = [];
   state.debugFactories = new Map();
+  state.debugTrackerFactories = new Map();
   state.startDebuggingResult = true;
   state.extensions = [];
   state.statusItems = [];
@@ -233,12 +235,24 @@ export const window = {
     return h ? h(items) : undefined;
   },
   async withProgress(opts: any, task: (p: any, t: any) => Promise<any>): Promise<any> {
-    const rec = { title: opts.title as string | undefined, messages: [] as string[] };
+    const rec = { title: opts.title as string | undefined, messages: [] as string[], closed: false };
     state.progress.push(rec);
-    return task({ report: (m: any) => m.message && rec.messages.push(m.message) }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+    try {
+      return await task({ report: (m: any) => m.message && rec.messages.push(m.message) }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+    } finally {
+      rec.closed = true;
+    }
   },
-  createOutputChannel(name: string): any {
-    const ch = { name, lines: [] as string[], shown: 0, appendLine: (l: string) => ch.lines.push(l), append: (l: string) => ch.lines.push(l), show: () => ch.shown++, clear: () => (ch.lines = []), dispose: () => undefined, replace: () => undefined, hide: () => undefined };
+  createOutputChannel(name: string, options?: string | { log: true }): any {
+    const ch = { name, options, lines: [] as string[], shown: 0, appendLine: (l: string) => ch.lines.push(l), append: (l: string) => ch.lines.push(l), show: () => ch.shown++, clear: () => (ch.lines = []), dispose: () => undefined, replace: () => undefined, hide: () => undefined };
+    if (typeof options === 'object' && options.log) {
+      // A LogOutputChannel: each level's lines also kept apart, as "[level] text".
+      const levelled = ch as any;
+      levelled.leveled = [] as string[];
+      for (const level of ['trace', 'debug', 'info', 'warn', 'error']) {
+        levelled[level] = (l: string) => (ch.lines.push(l), levelled.leveled.push(`[${level}] ${l}`));
+      }
+    }
     state.outputs.push(ch);
     return ch;
   },
@@ -354,6 +368,10 @@ export const debug = {
   registerDebugAdapterDescriptorFactory(type: string, factory: any): Disposable {
     state.debugFactories.set(type, factory);
     return new Disposable();
+  },
+  registerDebugAdapterTrackerFactory(type: string, factory: any): Disposable {
+    state.debugTrackerFactories.set(type, factory);
+    return new Disposable(() => state.debugTrackerFactories.delete(type));
   },
 };
 
