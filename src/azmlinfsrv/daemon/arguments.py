@@ -90,6 +90,33 @@ class CancelRequestArgs:
     request_id: str
 
 
+def _cases_path(instance: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    """``cases`` is a folder or file, relative to the entry script's folder unless absolute."""
+    if value is not None and not os.path.exists(os.path.join(os.path.dirname(instance.entry_script), value)):
+        raise ArgumentError(f"{camel(attribute.name)} {value!r} does not exist")
+
+
+@attrs.frozen
+class ListCasesArgs:
+    """``listCases``: the sample-request cases of a scoring script (docs/validation.md)."""
+
+    entry_script: str = attrs.field(validator=_is_file)
+    cases: str | None = attrs.field(default=None, validator=_cases_path)
+
+
+@attrs.frozen
+class RunCasesArgs:
+    """``runCases``: run some (``ids``) or all cases; the rest is for a server started for the run."""
+
+    entry_script: str = attrs.field(validator=_is_file)
+    ids: list[str] | None = None
+    cases: str | None = attrs.field(default=None, validator=_cases_path)
+    model_dir: str | None = None
+    worker_count: int | None = attrs.field(default=None, validator=_positive)
+    env: dict[str, str] | None = None
+    timeout_ms: float | None = attrs.field(default=None, validator=_positive)
+
+
 @attrs.frozen
 class NoArgs:
     """``stopServer``, ``status``, ``findServers``: an empty object."""
@@ -106,6 +133,8 @@ COMMAND_ARGUMENTS: tuple[type, ...] = (
     SendRequestArgs,
     NoArgs,
     CancelRequestArgs,
+    ListCasesArgs,
+    RunCasesArgs,
 )
 
 
@@ -120,6 +149,13 @@ def _strict(kind: type[T], name: str) -> Callable[[Any, type], T]:
     return structure
 
 
+def _strings(value: Any, _: type) -> list[str]:
+    # cattrs would take any iterable: a string "ab" would become ["a", "b"].
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ArgumentError(f"expected a list of strings, got {value!r}")
+    return value
+
+
 def _number(value: Any, _: type) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ArgumentError(f"expected a number, got {value!r}")
@@ -132,6 +168,7 @@ def _strict_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _strict(int, "an integer"))
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(float, _number)
+    converter.register_structure_hook_func(lambda t: t == list[str], _strings)
     for cls in COMMAND_ARGUMENTS:
         renames = {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
         converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))  # type: ignore[arg-type]

@@ -185,11 +185,6 @@ class Supervisor:
         """The spawned process has not exited (it may still be starting)."""
         return self._process is not None and self._process.returncode is None
 
-    @property
-    def waiting_for_debugger(self) -> bool:
-        """Debugging, and no worker serves yet: each waits for a debugger before init()."""
-        return bool(self.request and self.request.debug and not self.life.ready)
-
     def owns(self, pid: int) -> bool:
         """``pid`` is the spawned server or one of its debuggable workers."""
         return pid == self.pid or pid in self.life.debug_ports
@@ -215,6 +210,9 @@ class Supervisor:
             debug=bool(request and request.debug),
             error=self.life.error,
             error_location=self.life.error_location,
+            phase=self.life.phase if live else None,
+            reloading=self.life.reloading and live,
+            last_reload=self.life.last_reload if live else None,
             debug_configurations=debug_configurations if request and request.debug else None,
         )
 
