@@ -102,7 +102,9 @@ export class RequestPanel implements vscode.Disposable {
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'request.css')).toString(),
     });
     this.disposables.push(
-      webview.onDidReceiveMessage((m: FromWebview) => void this.handle(m)),
+      webview.onDidReceiveMessage((m: FromWebview) =>
+        this.handle(m).catch((e: unknown) => void vscode.window.showErrorMessage(`AzureML Scoring: ${e instanceof Error ? e.message : String(e)}`)),
+      ),
       host.onDidChangeStatus((s) => void this.post({ type: 'target', target: s.url ?? undefined, state: s.state })),
       this.panel.onDidDispose(() => this.dispose()),
     );
