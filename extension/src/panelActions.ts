@@ -46,8 +46,11 @@ export async function saveResponse(r: SendRequestResult, script: string | undefi
   return target.fsPath;
 }
 
-/** Opens a text answer in an untitled editor (pretty JSON with its language mode), for search, folding and copy. */
-export async function openResponse(r: SendRequestResult): Promise<void> {
+/**
+ * Opens a text answer in an untitled editor (pretty JSON with its language mode), for search,
+ * folding and copy: in the script's editor group, so the panel stays in view beside it.
+ */
+export async function openResponse(r: SendRequestResult, script?: string): Promise<void> {
   if (r.isBase64) {
     void vscode.window.showInformationMessage('AzureML Scoring: the response is binary; use Save to write it to a file.');
     return;
@@ -55,7 +58,8 @@ export async function openResponse(r: SendRequestResult): Promise<void> {
   const text = responseText(r);
   const language = text === r.body ? (/html/.test(responseExtension(r)) ? 'html' : 'plaintext') : 'json';
   const doc = await vscode.workspace.openTextDocument({ content: text, language });
-  await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.Active, preview: false });
+  const scriptEditor = (vscode.window.visibleTextEditors ?? []).find((e) => e.document.uri.fsPath === script);
+  await vscode.window.showTextDocument(doc, { viewColumn: scriptEditor?.viewColumn ?? vscode.ViewColumn.Beside, preview: false });
 }
 
 /** Asks for a name, then writes the edited request into sample-requests/ beside the script. */

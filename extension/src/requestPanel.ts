@@ -179,7 +179,7 @@ export class RequestPanel implements vscode.Disposable {
       case 'saveResponse':
         return void (this.last && (await saveResponse(this.last, this.script)));
       case 'openResponse':
-        return void (this.last && (await openResponse(this.last)));
+        return void (this.last && (await openResponse(this.last, this.script)));
       case 'openLocation':
         return goTo(m.file, m.line);
     }

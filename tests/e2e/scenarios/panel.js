@@ -66,6 +66,17 @@ async function sendAndSee(t, s, inner) {
   await s.screenshot('panel-response');
 }
 
+/** Open in Editor: the answer as pretty JSON in an editor beside the panel (which stays in view). */
+async function openInEditor(t, s, inner) {
+  await inner.locator('#open-response').click();
+  const opened = await t.pollUntil(async () => {
+    const text = await s.editor('Hello, e2e!').locator('.view-lines').innerText().catch(() => '');
+    return { ok: /"message": "Hello, e2e!"/.test(text.replace(/\u00a0/g, ' ')) && (await inner.locator('#send').isVisible().catch(() => false)), text: text.slice(0, 80) };
+  }, 15000);
+  t.check('Open in Editor shows the answer in an editor, the panel still beside it', opened.ok, JSON.stringify(opened.text));
+  await s.tab('score.py').click();
+}
+
 async function slowSecondRequest(t, s, inner) {
   await inner.locator('#samples').selectOption({ label: 'slow' });
   const loaded = await t.pollUntil(async () => ({ ok: /"sleep": 4/.test(await inner.locator('#body').inputValue().catch(() => '')) }), 15000);
@@ -126,6 +137,7 @@ module.exports = {
     });
     const inner = await openPanel(t, s);
     await sendAndSee(t, s, inner);
+    await openInEditor(t, s, inner);
     await slowSecondRequest(t, s, inner);
     await cancelSlow(t, inner);
     await runFailureLink(t, s, inner);
