@@ -3,6 +3,8 @@
 // offers sample-requests/; a second, slow request clears the previous answer while in flight and
 // shows progress; Cancel aborts a slow request; a run() failure links to its line.
 'use strict';
+const fs = require('fs');
+const path = require('path');
 
 const SCORE_PY = [
   'import json', //                                   1
@@ -122,6 +124,23 @@ async function runFailureLink(t, s, inner) {
   t.check('the link opens score.py at the failing line', at.ok, JSON.stringify(at.pos));
 }
 
+/** Save as Sample…: the edited request becomes sample-requests/NAME.json and joins the picker. */
+async function saveAsSample(t, s, inner) {
+  await s.tab('Send Sample Request').click();
+  await inner.locator('#body').fill('{"name": "saved"}');
+  await inner.locator('#save-sample').click();
+  await s.quickInput().waitFor({ state: 'visible', timeout: 10000 });
+  await s.page.keyboard.type('from-e2e', { delay: 10 });
+  await s.page.keyboard.press('Enter');
+  const file = path.join(s.workspace, 'sample-requests', 'from-e2e.json');
+  const saved = await t.pollUntil(async () => {
+    const labels = await inner.locator('#samples option').allInnerTexts().catch(() => []);
+    const text = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+    return { ok: labels.includes('from-e2e') && JSON.parse(text || 'null')?.name === 'saved', labels, text };
+  }, 15000);
+  t.check('Save as Sample… writes sample-requests/from-e2e.json and the picker offers it', saved.ok, JSON.stringify({ labels: saved.labels, text: saved.text }));
+}
+
 module.exports = {
   name: 'panel',
   timeoutMs: 360000,
@@ -141,5 +160,6 @@ module.exports = {
     await slowSecondRequest(t, s, inner);
     await cancelSlow(t, inner);
     await runFailureLink(t, s, inner);
+    await saveAsSample(t, s, inner);
   },
 };
