@@ -1,7 +1,8 @@
 // Issue 10, the request panel as a user meets it: "Send Sample Request" opens beside score.py;
 // the answer's body text is inside the visible viewport (not only in the DOM); the sample picker
 // offers sample-requests/; a second, slow request clears the previous answer while in flight and
-// shows progress; Cancel aborts a slow request; a run() failure links to its line.
+// shows progress; Cancel aborts a slow request; a run() failure links to its line; Open in Editor
+// and Save as Sample… do what they say.
 'use strict';
 const fs = require('fs');
 const path = require('path');
