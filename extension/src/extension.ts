@@ -7,7 +7,7 @@ import { COMMANDS, OUTPUT_CHANNEL_NAME, SECTION } from './common/constants';
 import { DaemonClient } from './common/daemonClient';
 import { DaemonManager, mementoPrompts } from './common/daemonManager';
 import { errorText } from './common/logging';
-import { checkDaemonImportable, hasPythonExtension, installCommand, pythonFromExtension, resolveInterpreter } from './common/python';
+import { checkInterpreter, daemonCommand, hasPythonExtension, pythonFromExtension, resolveInterpreter } from './common/python';
 import { firstWorkspaceFolder, readSettings } from './common/settings';
 import { DebugAdapterFactory, DebugManager, OWN_DEBUG_TYPE } from './debug';
 import { RequestHistory } from './history';
@@ -27,7 +27,7 @@ export interface Extension {
 const workspacePaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
 /** The daemon's owner; `controller()` is late-bound because the controller needs the manager. */
-function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento, controller: () => Controller): DaemonManager {
+function createDaemonManager(output: vscode.OutputChannel, context: vscode.ExtensionContext, controller: () => Controller): DaemonManager {
   const mgr: DaemonManager = new DaemonManager({
     resolveInterpreter: () =>
       resolveInterpreter({
@@ -35,14 +35,14 @@ function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento
         pythonExtension: () => pythonFromExtension(vscode.workspace.workspaceFolders?.[0]?.uri),
         workspaceFolders: workspacePaths(),
       }),
-    checkImportable: (python) => checkDaemonImportable(python),
-    installCommand: (python) => installCommand(python, workspacePaths()),
+    checkInterpreter: (python) => checkInterpreter(python),
     initOptions: () => {
       const s = readSettings();
       return s.entryScript ? { reloadOnSave: s.reloadOnSave, entryScript: s.entryScript } : { reloadOnSave: s.reloadOnSave };
     },
     createClient: (python, init) => {
-      const client: DaemonClient = new DaemonClient(python, init, output, {
+      const { args } = daemonCommand(context.extensionUri.fsPath, python);
+      const client: DaemonClient = new DaemonClient(python, args, init, output, {
         onStatus: (s) => controller().applyStatus(s),
         onLog: (text) => output.appendLine(text.replace(/\r?\n$/, '')),
         onStopped: () => mgr.clientStopped(client),
@@ -53,7 +53,7 @@ function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento
     log: (l) => output.appendLine(l),
     canSelectInterpreter: hasPythonExtension,
     isTrusted: () => vscode.workspace.isTrusted,
-    prompts: mementoPrompts(state),
+    prompts: mementoPrompts(context.workspaceState),
   });
   return mgr;
 }
@@ -142,7 +142,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
   const statusBar = new StatusBar(COMMANDS.statusMenu);
   const debug = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l));
-  const mgr = createDaemonManager(output, context.workspaceState, () => ctl);
+  const mgr = createDaemonManager(output, context, () => ctl);
   manager = mgr;
   const ctl = new Controller(mgr, statusBar, output, debug);
   const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens && vscode.workspace.isTrusted, (u) => readSettings(u).entryScript);

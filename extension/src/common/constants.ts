@@ -32,5 +32,5 @@ export const CONTEXT_KEYS = {
   hasScoringScript: 'azmlinfsrv.workspaceHasScoringScript',
 } as const;
 
-/** workspaceState key: the interpreters the install prompt was already shown for. */
+/** workspaceState key: the interpreters the "cannot run with" message was already shown for (the key's name is older). */
 export const PROMPTED_KEY = 'azmlinfsrv.installPromptShown';
