@@ -32,8 +32,8 @@ run: $(STAMP)
 
 # --- Python: server, daemon, reliability ------------------------------------------------
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests examples bench
-	$(VENV)/bin/ruff format --check src tests examples bench
+	$(VENV)/bin/ruff check src tests examples bench bundled
+	$(VENV)/bin/ruff format --check src tests examples bench bundled
 	$(VENV)/bin/mypy
 
 # In-process tests of pure functions and single pieces: seconds, no process started.

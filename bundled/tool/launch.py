@@ -43,10 +43,8 @@ def environment_path():
 
 def main():
     if sys.version_info < MIN_PYTHON:
-        fail(
-            "azmlinfsrv needs Python %d.%d or newer; %s is Python %d.%d"
-            % (MIN_PYTHON + (sys.executable,) + tuple(sys.version_info[:2]))
-        )
+        have, need = "%d.%d" % tuple(sys.version_info[:2]), "%d.%d" % MIN_PYTHON  # noqa: UP031
+        fail(f"azmlinfsrv needs Python {need} or newer; {sys.executable} is Python {have}")
     role = sys.argv[1] if len(sys.argv) > 1 else ""
     if role not in MODULES:
         fail("usage: launch.py daemon|server|adapter [ARGS...]", 2)
