@@ -41,12 +41,15 @@ POISON = "raise ImportError('the environment\\'s {name} was imported instead of 
 
 
 def _build_bundle() -> None:
-    """bundled/app and bundled/libs for this machine (`make vsix` builds them too; pip caches the wheels)."""
+    """bundled/libs for this machine when missing (`make vsix` builds them too; pip caches the wheels),
+    and bundled/app always afresh: the tests run today's src/azmlinfsrv."""
     build = runpy.run_path(str(BUNDLED / "build.py"))
     target = build["host_target"]()
     stamp = BUNDLED / "target.txt"
     if not (stamp.exists() and stamp.read_text().strip() == target and (BUNDLED / "libs").is_dir()):
         subprocess.run([sys.executable, str(BUNDLED / "build.py"), "build", "--target", target], check=True)
+    else:
+        build["copy_app"]()
 
 
 def make_venv(where: Path) -> tuple[Path, Path]:
