@@ -199,6 +199,10 @@ def wheel_files(folder: Path, pinned: dict[str, str]) -> list[Path]:
     return chosen
 
 
+def _lf(data: bytes) -> bytes:
+    return data.replace(b"\r\n", b"\n")
+
+
 def unpack(wheel: Path, into: Path) -> None:
     """A wheel install without pip: its files, with .data/purelib|platlib moved to the top."""
     with zipfile.ZipFile(wheel) as z:
@@ -213,7 +217,9 @@ def unpack(wheel: Path, into: Path) -> None:
             path = into.joinpath(*parts)
             data = z.read(member)
             if path.exists():
-                if path.read_bytes() != data and ".dist-info" not in parts[0]:
+                # Sources must agree across the per-version wheels of one release; metadata (tags)
+                # and separately built helpers (debugpy's attach DLLs on Windows) may differ: first wins.
+                if path.suffix == ".py" and _lf(path.read_bytes()) != _lf(data):  # Windows wheels: CRLF
                     sys.exit(f"{wheel.name}: {member.filename} differs from another Python version's copy")
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
