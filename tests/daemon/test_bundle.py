@@ -10,9 +10,10 @@ import os
 import runpy
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import pytest_asyncio
@@ -258,3 +259,28 @@ async def test_the_daemon_runs_from_the_bundle_and_starts_its_server_through_the
         assert json.loads(answer["body"])["azmlinfsrv"].startswith(str(BUNDLED / "app"))
     finally:
         await execute(bundled_client, "azmlinfsrv.daemon.stopServer")
+
+
+def _dap_messages(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
+    while header := stream.readline():
+        length = int(header.split(b":")[1])
+        stream.readline()  # the blank line after the header
+        yield json.loads(stream.read(length))
+
+
+def test_debugpys_adapter_runs_from_the_bundle_in_an_empty_venv(venv) -> None:
+    """`launch.py adapter`: debugpy.adapter over stdio answers DAP's initialize."""
+    body = json.dumps({"seq": 1, "type": "request", "command": "initialize", "arguments": {"adapterID": "debugpy"}})
+    argv = [str(venv[0]), str(LAUNCH), "adapter"]
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True)
+    watchdog = threading.Timer(60, proc.kill)  # a silent adapter must not hang the test
+    watchdog.start()
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(f"Content-Length: {len(body)}\r\n\r\n{body}".encode())
+        proc.stdin.flush()
+        answer = next((m for m in _dap_messages(proc.stdout) if m.get("command") == "initialize"), None)
+    finally:
+        watchdog.cancel()
+        kill_group(proc)
+    assert answer is not None and answer["success"] is True, answer
