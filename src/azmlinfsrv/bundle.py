@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib.metadata as metadata
 import os
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -73,12 +74,18 @@ def _location(dist: metadata.Distribution) -> str:
     return os.path.normpath(str(dist.locate_file("")))
 
 
-def _wanted(requires: list[str] | None, requirement: Any) -> Iterator[Any]:
-    """The requirements that apply here: no extras, markers true for this interpreter."""
+def _wanted(requires: list[str] | None, requirement: Any) -> Iterator[tuple[Any, str]]:
+    """The requirements that apply here (no extras, markers true for this interpreter), with their text."""
     for text in requires or []:
         req = requirement(text)
         if req.marker is None or req.marker.evaluate({"extra": ""}):
-            yield req
+            yield req, text
+
+
+def as_written(text: str) -> str:
+    """A requirement's specifier as its author wrote it: ">=2.3,<4" (packaging's str() sorts it)."""
+    spec = re.sub(r"^\s*[A-Za-z0-9._-]+\s*(\[[^\]]*\])?", "", text.split(";", 1)[0])
+    return re.sub(r"\s+", "", spec).strip("()")
 
 
 def misfits(libs: str, path: list[str], debugging: bool) -> list[Misfit]:
@@ -88,21 +95,21 @@ def misfits(libs: str, path: list[str], debugging: bool) -> list[Misfit]:
         return []  # not the bundle (a plain install): pip already resolved it
     roots = list(_wanted(own.requires, requirement))
     if debugging:  # debugpy is imported only by a worker that waits for a debugger
-        roots += [r for r in map(requirement, own.requires or []) if canonical(r.name) == "debugpy"]
-    queue = [(req, OWN_NAME) for req in roots]
+        roots += [(requirement(t), t) for t in own.requires or [] if canonical(requirement(t).name) == "debugpy"]
+    queue = [(req, text, OWN_NAME) for req, text in roots]
     seen: set[str] = set()
     found: list[Misfit] = []
     while queue:
-        req, wanted_by = queue.pop(0)
+        req, text, wanted_by = queue.pop(0)
         name = canonical(req.name)
         dist = find(req.name, path)
         if dist is None or not req.specifier.contains(dist.version, prereleases=True):
             where = _location(dist) if dist is not None else ""
-            found.append(Misfit(name, dist.version if dist else None, where, str(req.specifier), wanted_by))
+            found.append(Misfit(name, dist.version if dist else None, where, as_written(text), wanted_by))
             continue
         if name not in seen:
             seen.add(name)
-            queue += [(r, f"{name} {dist.version}") for r in _wanted(dist.requires, requirement)]
+            queue += [(r, t, f"{name} {dist.version}") for r, t in _wanted(dist.requires, requirement)]
     return found
 
 
