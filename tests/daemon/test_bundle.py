@@ -231,6 +231,7 @@ async def bundled_client(tmp_path: Path, bundle: Path, project: Path) -> AsyncIt
     config = ClientServerConfig(server_command=[str(python), str(LAUNCH), "daemon"], server_env=clean_env())
     client = await config.start()
     client.logs: list[str] = []  # type: ignore[attr-defined]
+    client.site = site  # type: ignore[attr-defined]
 
     @client.feature("azmlinfsrv/log")
     def on_log(params: Any) -> None:  # (not `object`: pygls would pass itself first)
@@ -259,6 +260,17 @@ async def test_the_daemon_runs_from_the_bundle_and_starts_its_server_through_the
         assert json.loads(answer["body"])["azmlinfsrv"].startswith(str(BUNDLED / "app"))
     finally:
         await execute(bundled_client, "azmlinfsrv.daemon.stopServer")
+
+
+@pytest.mark.skipif(os.name == "nt", reason="the venv layout above is POSIX's")
+async def test_a_users_flask_too_old_is_the_status_error_in_one_sentence(
+    bundled_client: LanguageClient, project: Path
+) -> None:
+    pip_into(bundled_client.site, "flask==2.2.5")  # type: ignore[attr-defined]
+    status = await execute(bundled_client, "azmlinfsrv.daemon.startServer", {"entryScript": str(project / "score.py")})
+    assert status["state"] == "failed", status
+    assert status["error"].startswith("flask 2.2.5 (in "), status["error"]
+    assert "azmlinfsrv needs flask>=2.3,<4" in status["error"]
 
 
 def _dap_messages(stream: IO[bytes]) -> Iterator[dict[str, Any]]:
