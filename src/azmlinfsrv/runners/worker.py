@@ -226,6 +226,14 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         internals.install_date_cache()
         super().init_process()
 
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        """SIGQUIT/SIGINT. While score.py is still loading (a reload generation made stale by a
+        newer save, or Ctrl+C during init()), leave at once: gunicorn's own handler raises
+        SystemExit inside init(), which would be reported as init() failing."""
+        if not self.booted:
+            os._exit(0)
+        super().handle_quit(sig, frame)
+
     def handle_exit(self, sig: int, frame: Any) -> None:
         """SIGTERM: finish what has arrived, answer GET /readyz with 503 meanwhile."""
         readiness.start_draining()
