@@ -7,7 +7,7 @@ import { OUTPUT_CHANNEL_NAME, SECTION, SERVER_LOG_CHANNEL_NAME } from './common/
 import { DaemonClient } from './common/daemonClient';
 import { DaemonManager, mementoPrompts } from './common/daemonManager';
 import { errorText, levelledChannel, LogView } from './common/logging';
-import { checkDaemonImportable, hasPythonExtension, installCommand, pythonFromExtension, resolveInterpreter } from './common/python';
+import { checkInterpreter, daemonCommand, hasPythonExtension, pythonFromExtension, resolveInterpreter } from './common/python';
 import { firstWorkspaceFolder, readSettings } from './common/settings';
 import { DebugAdapterFactory, DebugManager, OWN_DEBUG_TYPE } from './debug';
 import { LAUNCH_TYPE, LaunchConfigProvider } from './launchConfig';
@@ -31,7 +31,7 @@ export interface Extension {
 const workspacePaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
 /** The daemon's owner; `controller()` is late-bound because the controller needs the manager. */
-function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView, state: vscode.Memento, controller: () => Controller): DaemonManager {
+function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView, context: vscode.ExtensionContext, controller: () => Controller): DaemonManager {
   const mgr: DaemonManager = new DaemonManager({
     resolveInterpreter: () =>
       resolveInterpreter({
@@ -39,8 +39,7 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
         pythonExtension: () => pythonFromExtension(vscode.workspace.workspaceFolders?.[0]?.uri),
         workspaceFolders: workspacePaths(),
       }),
-    checkImportable: (python) => checkDaemonImportable(python),
-    installCommand: (python) => installCommand(python, workspacePaths()),
+    checkInterpreter: (python) => checkInterpreter(python),
     initOptions: () => {
       const s = readSettings();
       // Our own start progress says what the start does, paused in the debugger included: not the daemon's too.
@@ -48,7 +47,8 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
       return s.entryScript ? { ...base, entryScript: s.entryScript } : base;
     },
     createClient: (python, init) => {
-      const client: DaemonClient = new DaemonClient(python, init, levelledChannel(output), {
+      const { args } = daemonCommand(context.extensionUri.fsPath, python);
+      const client: DaemonClient = new DaemonClient(python, args, init, levelledChannel(output), {
         onStatus: (s) => controller().applyStatus(s),
         onLog: (text) => serverLog.appendLine(text.replace(/\r?\n$/, '')),
         onStopped: () => mgr.clientStopped(client),
@@ -59,7 +59,7 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
     log: (l) => output.appendLine(l),
     canSelectInterpreter: hasPythonExtension,
     isTrusted: () => vscode.workspace.isTrusted,
-    prompts: mementoPrompts(state),
+    prompts: mementoPrompts(context.workspaceState),
   });
   return mgr;
 }
@@ -178,7 +178,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const serverLog = vscode.window.createOutputChannel(SERVER_LOG_CHANNEL_NAME, 'log');
   const statusBar = new StatusBar();
   const debug: DebugManager = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l), (): string | null | undefined => ctl.status.entryScript);
-  const mgr = createDaemonManager(output, serverLog, context.workspaceState, () => ctl);
+  const mgr = createDaemonManager(output, serverLog, context, () => ctl);
   manager = mgr;
   const ctl: Controller = new Controller(mgr, statusBar, output, debug);
   const codeLens = new ScoreCodeLensProvider(
