@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { AttachConfiguration } from './protocol';
+import { launcherCommand } from './common/python';
 
 export const OWN_DEBUG_TYPE = 'azmlinfsrv-debugpy';
 export const KEY_FIELD = '__azmlinfsrvKey';
@@ -46,11 +47,15 @@ export function toSessionConfig(c: AttachConfiguration, type: string, script?: s
 /**
  * The adapter for our own debug type, as the Python Debugger extension does it: a worker that
  * called debugpy.listen() already runs an adapter, so a `connect` configuration talks to it
- * directly (DebugAdapterServer); a `processId` attach (PID injection) needs a fresh adapter,
- * `<python> -m debugpy.adapter`.
+ * directly (DebugAdapterServer); a `processId` attach (PID injection) needs a fresh adapter:
+ * debugpy's, from the libraries the extension carries (`launch.py adapter`), since the user's
+ * environment need not have debugpy.
  */
 export class DebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
-  constructor(private readonly python: () => string | undefined) {}
+  constructor(
+    private readonly python: () => string | undefined,
+    private readonly extensionPath: string,
+  ) {}
 
   createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
     const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
@@ -61,7 +66,8 @@ export class DebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory
     if (!python) {
       throw new Error('No Python interpreter for the debug adapter: run "AzureML Scoring: Start Scoring Server" first.');
     }
-    return new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']);
+    const { command, args } = launcherCommand(this.extensionPath, python, 'adapter');
+    return new vscode.DebugAdapterExecutable(command, args);
   }
 }
 

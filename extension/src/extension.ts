@@ -201,7 +201,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     { dispose: () => void mgr.dispose() },
     mgr.onDidReset(() => ctl.daemonGone()),
     ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output, serverLog }),
-    vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python)),
+    vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python, context.extensionUri.fsPath)),
     vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider()),
     // Also listed in Run and Debug's dropdown without a launch.json ("AzureML Scoring…").
     vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),

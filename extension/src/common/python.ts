@@ -98,9 +98,14 @@ export interface InterpreterCheck {
   detail?: string;
 }
 
-/** `<python> launch.py daemon`: the launcher the .vsix carries (bundled/tool/launch.py, built by bundled/build.py). */
+/** `<python> launch.py ROLE`: the launcher the .vsix carries (bundled/tool/launch.py, built by bundled/build.py). */
+export function launcherCommand(extensionPath: string, python: string, role: 'daemon' | 'adapter'): { command: string; args: string[] } {
+  return { command: python, args: [path.join(extensionPath, 'bundled', 'tool', 'launch.py'), role] };
+}
+
+/** `<python> launch.py daemon`: azmlinfsrv.daemon with the bundled libraries. */
 export function daemonCommand(extensionPath: string, python: string): { command: string; args: string[] } {
-  return { command: python, args: [path.join(extensionPath, 'bundled', 'tool', 'launch.py'), 'daemon'] };
+  return launcherCommand(extensionPath, python, 'daemon');
 }
 
 /** Can `python` run the daemon? It must exist and be Python 3.10 or newer; the rest comes with the extension. */
