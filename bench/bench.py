@@ -692,11 +692,12 @@ def draw_chart(results: Results, path: Path) -> Path | None:
 
 
 def write_page(doc: Path, report: str) -> None:
-    """Write the page, keeping the section bench/editor.py wrote into it (its own figures)."""
+    """Write the page, keeping the sections other benchmarks wrote into it between
+    ``<!-- section:NAME -->`` and ``<!-- /section:NAME -->`` (bench/editor.py's, the telemetry cost)."""
     old = doc.read_text() if doc.exists() else ""
-    begin, end = "<!-- editor-loop -->", "<!-- /editor-loop -->"
-    kept = old[old.index(begin) : old.index(end) + len(end)] if begin in old and end in old else ""
-    doc.write_text(report.rstrip("\n") + ("\n\n" + kept + "\n" if kept else "\n"))
+    kept = re.findall(r"<!-- section:([\w-]+) -->.*?<!-- /section:\1 -->", old, flags=re.S)
+    blocks = [re.search(rf"<!-- section:{name} -->.*?<!-- /section:{name} -->", old, flags=re.S) for name in kept]
+    doc.write_text("\n\n".join([report.rstrip("\n"), *(b.group(0) for b in blocks if b)]) + "\n")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ times, median reported:
   DAP session (debugpy) reports ``stopped`` at a breakpoint in init().
 
 Loopback only; the daemon and every server it started are stopped before it returns.
-The figures replace the section between the ``editor-loop`` markers of ``--doc``.
+The figures replace the ``section:editor-loop`` of ``--doc`` (bench.py keeps it when it rewrites the page).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from tests.daemon.dap import DapClient  # noqa: E402  (the tests' DAP client, re
 START = "azmlinfsrv.daemon.startServer"
 STOP = "azmlinfsrv.daemon.stopServer"
 SEND = "azmlinfsrv.daemon.sendRequest"
-BEGIN, END = "<!-- editor-loop -->", "<!-- /editor-loop -->"
+BEGIN, END = "<!-- section:editor-loop -->", "<!-- /section:editor-loop -->"
 BOUND_SECONDS = 120.0  # no single step waits longer: a hang fails the benchmark, it does not stall it
 
 TRIVIAL = """\
