@@ -24,7 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from . import diagnostics, processes, requests
+from . import attach, diagnostics, processes, requests
 from .arguments import (
     DEFAULT_REQUEST,
     NO_ARGS,
@@ -199,19 +199,7 @@ def _uri(path: str) -> str:
 
 def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> dict[str, Any]:
     """A debugpy attach configuration for one worker's listener."""
-    folder = request.folder if request else None
-    return {
-        "type": "debugpy",
-        "request": "attach",
-        "name": f"azmlinfsrv worker {pid}",
-        "connect": {"host": "127.0.0.1", "port": port},
-        "justMyCode": True,
-        # The server's own frames stay out of stepping even when it is installed editable
-        # (justMyCode alone only skips site-packages).
-        "rules": [{"module": "azmlinfsrv", "include": False}],
-        "workerPid": pid,
-        **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
-    }
+    return attach.connect_configuration(pid, port, request.folder if request else None)
 
 
 # -- LSP features ---------------------------------------------------------------------------
@@ -281,7 +269,7 @@ def status(ls: Daemon, args: NoArgs = NO_ARGS) -> dict[str, Any]:
 async def debug_configurations(ls: Daemon, args: DebugConfigurationsArgs = OWN_WORKERS) -> dict[str, Any]:
     """Attach configurations: the daemon's workers, or those of the server ``pid`` belongs to."""
     if args.pid and not ls.supervisor.owns(args.pid):
-        return await asyncio.to_thread(processes.attach_configurations, args.pid)
+        return await asyncio.to_thread(attach.configurations_for, args.pid)
     return {"configurations": ls.debug_configurations()}
 
 
