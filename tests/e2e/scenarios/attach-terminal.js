@@ -26,9 +26,9 @@ const SCORE_PY = [
 ].join('\n');
 const BREAK_LINE = 10;
 
-/** PATH without gdb: the venv's scripts (azmlinfsrv) and node's folder, nothing else. */
+/** PATH without gdb: the venv's scripts (azmlinfsrv), nothing else (code-server runs node by its path). */
 function gdblessPath(python) {
-  const dirs = [path.dirname(python), path.dirname(process.execPath)];
+  const dirs = [path.dirname(python)];
   return { value: dirs.join(path.delimiter), gdb: dirs.filter((d) => fs.existsSync(path.join(d, 'gdb'))) };
 }
 
@@ -90,7 +90,7 @@ async function attachByCommand(t, s, pid) {
 }
 
 /** Sends a request; when it stops at the breakpoint, continues. Returns {hit, answer}. */
-async function requestThroughBreakpoint(t, s, port, waitMs) {
+async function requestThroughBreakpoint(t, s, port, waitMs, shot) {
   const pending = request(port, 'POST', '/score', '{}');
   const stopped = await t.pollUntil(async () => {
     const frameLine = await s.page.locator('.monaco-editor .debug-top-stack-frame-line').count();
@@ -98,7 +98,7 @@ async function requestThroughBreakpoint(t, s, port, waitMs) {
     return { ok: frameLine > 0 && new RegExp(`^run score\\.py ${BREAK_LINE}:`).test(stack), stack: stack.slice(0, 200) };
   }, waitMs);
   if (stopped.ok) {
-    await s.screenshot('debugger-stopped-in-run');
+    await s.screenshot(shot);
     await s.page.keyboard.press('F5');
   }
   const answer = await pending;
@@ -110,7 +110,7 @@ async function hitAgainAfterReload(t, s, port, firstWorker) {
   let last = {};
   const deadline = Date.now() + 120000;
   while (Date.now() < deadline) {
-    last = await requestThroughBreakpoint(t, s, port, 10000);
+    last = await requestThroughBreakpoint(t, s, port, 10000, 'stopped-after-the-edit');
     const reply = last.answer.status === 200 ? JSON.parse(last.answer.body) : {};
     last.reply = reply;
     if (last.hit && reply.generation === 2 && reply.worker !== firstWorker) {
@@ -141,7 +141,7 @@ module.exports = {
       t.check(`breakpoint set on line ${BREAK_LINE}`, bp.ok);
 
       await attachByCommand(t, s, server.pid);
-      const first = await requestThroughBreakpoint(t, s, port, 60000);
+      const first = await requestThroughBreakpoint(t, s, port, 60000, 'stopped-in-run');
       t.check(`the debugger stops at the breakpoint in run() (score.py:${BREAK_LINE})`, first.hit, JSON.stringify(first.stack));
       t.check('after Continue the request answers 200', first.answer.status === 200, JSON.stringify(first.answer));
       const firstWorker = first.answer.status === 200 ? JSON.parse(first.answer.body).worker : undefined;
