@@ -5,6 +5,7 @@ an edit reloads the server, asking again attaches to the new worker."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import subprocess
@@ -67,22 +68,23 @@ def runtime_tmp() -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@pytest.fixture
-def terminal_server(tmp_path: Path, runtime_tmp: str) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
-    """``azmlinfsrv --entry_script score.py --reload`` as a user types it, gdb absent from PATH."""
+@contextlib.contextmanager
+def by_hand(tmp_path: Path, runtime_tmp: str, *flags: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
+    """``azmlinfsrv --entry_script score.py --reload`` as a user types it, gdb absent from PATH;
+    stopped by its pid (its process group) whatever happens."""
     assert shutil.which("gdb", path=GDBLESS_PATH) is None
     project = tmp_path / "project"
     project.mkdir()
     (project / "score.py").write_text(SCORE)
     port = free_port()
-    env = clean_env({"PATH": GDBLESS_PATH, "TMPDIR": runtime_tmp, "WORKER_TIMEOUT": str(WORKER_TIMEOUT)})
-    env["SCORING_TIMEOUT_MS"] = "1000"
-    argv = ["azmlinfsrv", "--entry_script", "score.py", "--reload", "--port", str(port), "--host", "127.0.0.1"]
+    environ = clean_env({"PATH": GDBLESS_PATH, "TMPDIR": runtime_tmp, "WORKER_TIMEOUT": str(WORKER_TIMEOUT)})
+    environ.update({"SCORING_TIMEOUT_MS": "1000", **env})
+    argv = ["--entry_script", "score.py", "--reload", "--port", str(port), "--host", "127.0.0.1", *flags]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [shutil.which(argv[0], path=GDBLESS_PATH) or argv[0], *argv[1:]],
+        [os.path.join(GDBLESS_PATH, "azmlinfsrv"), *argv],
         cwd=project,
-        env=env,
+        env=environ,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -93,6 +95,12 @@ def terminal_server(tmp_path: Path, runtime_tmp: str) -> Iterator[tuple[subproce
     finally:
         kill_group(process)
         log.close()
+
+
+@pytest.fixture
+def terminal_server(tmp_path: Path, runtime_tmp: str) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
+    with by_hand(tmp_path, runtime_tmp) as server:
+        yield server
 
 
 def _answers(port: int) -> bool:
@@ -108,29 +116,32 @@ async def _workers(client: LanguageClient, pid: int) -> list[int]:
     return list(server["workerPids"])
 
 
-async def _stop_in_run(config: dict[str, Any], score: Path, port: int) -> dict[str, Any]:
-    """Attach, send a request, see it stop at the breakpoint in run(), hold it there past the
-    worker and scoring timeouts, continue; the answer."""
-    dap = await DapClient.connect(config["connect"]["host"], config["connect"]["port"])
+async def _stop_in_run(config: dict[str, Any], score: Path, port: int, dap: DapClient | None = None) -> dict[str, Any]:
+    """Attach (unless ``dap`` is attached already), send a request, see it stop at the
+    breakpoint in run(), hold it there past the worker and scoring timeouts, continue; the answer."""
+    session = dap or await DapClient.connect(config["connect"]["host"], config["connect"]["port"])
     try:
-        await dap.attach_with_breakpoints(config, {str(score): [RUN_LINE]})
+        if dap is None:
+            await session.attach_with_breakpoints(config, {str(score): [RUN_LINE]})
+        seen = len(session.events)
         post = asyncio.ensure_future(
             asyncio.to_thread(requests.post, f"http://127.0.0.1:{port}/score", data="x", timeout=120)
         )
-        stopped = await dap.wait_event("stopped", 60)
+        stopped = await session.wait_event("stopped", 60, after=seen)
         assert stopped["body"]["reason"] == "breakpoint"
         thread = stopped["body"]["threadId"]
-        [top, *_] = (await dap.request("stackTrace", {"threadId": thread}))["stackFrames"]
+        [top, *_] = (await session.request("stackTrace", {"threadId": thread}))["stackFrames"]
         assert (top["source"]["path"], top["line"], top["name"]) == (str(score), RUN_LINE, "run")
         # Paused longer than WORKER_TIMEOUT and SCORING_TIMEOUT_MS: neither kills nor times out.
         await asyncio.sleep(WORKER_TIMEOUT * 2)
         assert psutil.pid_exists(config["workerPid"]) and not post.done()
-        await dap.request("continue", {"threadId": thread})
+        await session.request("continue", {"threadId": thread})
         answer = await asyncio.wait_for(post, 60)
         assert answer.status_code == 200, answer.text
         return dict(answer.json())
     finally:
-        await dap.close()
+        if dap is None:
+            await session.close()
 
 
 async def test_attach_to_a_terminal_server_without_gdb_and_again_after_a_reload(
@@ -168,3 +179,41 @@ async def _poll(probe: Any, timeout: float, what: str) -> Any:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.2)
     return value
+
+
+async def test_under_waitress_the_one_process_listens_and_stays_attached_across_reloads(
+    daemon: LanguageClient, tmp_path: Path, runtime_tmp: str
+) -> None:
+    """waitress serves from threads of one process: that process is the worker; a reload
+    re-imports score.py in it, so the listener and the debugger's session stay."""
+    with by_hand(tmp_path, runtime_tmp, "--server", "waitress") as (process, project, port):
+        score = project / "score.py"
+        answer = await execute(daemon, CONFIGS, {"pid": process.pid})
+        [config] = answer["configurations"]
+        assert config["workerPid"] == process.pid
+        dap = await DapClient.connect(config["connect"]["host"], config["connect"]["port"])
+        try:
+            await dap.attach_with_breakpoints(config, {str(score): [RUN_LINE]})
+            assert await _stop_in_run(config, score, port, dap) == {"pid": process.pid, "version": 1}
+            score.write_text(SCORE.replace('"version": 1', '"version": 2'))
+            log = tmp_path / "server.log"
+            await _poll(lambda: _logged(log, "Reloaded"), 60, "the reload")
+            assert await _stop_in_run(config, score, port, dap) == {"pid": process.pid, "version": 2}
+        finally:
+            await dap.close()
+
+
+async def _logged(log: Path, text: str) -> bool:
+    return text in log.read_text()
+
+
+async def test_without_an_attach_channel_pid_injection_is_the_fallback_and_says_why(
+    daemon: LanguageClient, tmp_path: Path, runtime_tmp: str
+) -> None:
+    """AZMLINFSRV_ATTACH=off (as for the reference server): no channel; the daemon, with no gdb
+    on its PATH, says both."""
+    with by_hand(tmp_path, runtime_tmp, AZMLINFSRV_ATTACH="off") as (process, _project, _port):
+        assert not os.listdir(runtime_tmp)  # no runtime dir, no socket
+        answer = await execute(daemon, CONFIGS, {"pid": process.pid})
+        assert answer["configurations"] == []
+        assert "no attach channel" in answer["error"] and "gdb" in answer["error"], answer
