@@ -69,7 +69,9 @@ def runtime_tmp() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def by_hand(tmp_path: Path, runtime_tmp: str, *flags: str, **env: str) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
+def by_hand(
+    tmp_path: Path, runtime_tmp: str, *flags: str, **env: str
+) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
     """``azmlinfsrv --entry_script score.py --reload`` as a user types it, gdb absent from PATH;
     stopped by its pid (its process group) whatever happens."""
     assert shutil.which("gdb", path=GDBLESS_PATH) is None
