@@ -215,7 +215,7 @@ def open_channel() -> Channel | None:
         sweep_stale(folder)
         _channel = Channel(folder)
     except (OSError, UnsafeDirectory) as ex:
-        logger.warning(f"No debugger attach channel: {ex}")
+        logger.info(f"No debugger attach channel: {ex}")  # a debugging aid: not worth a warning
         return None
     return _channel
 
