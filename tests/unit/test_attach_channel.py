@@ -128,3 +128,16 @@ def test_no_scoring_deadline_while_a_debugger_is_attached(monkeypatch: pytest.Mo
         timeouts.call_with_deadline(lambda: time.sleep(0.5), 50)
     monkeypatch.setattr(debugging, "attached", lambda: True)
     assert timeouts.call_with_deadline(lambda: time.sleep(0.2) or "paused, then done", 50) == "paused, then done"
+
+
+def test_without_unix_sockets_there_is_no_channel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows (no AF_UNIX for Python there): the server opens none, the daemon looks for none
+    and falls back to attaching by PID."""
+    import socket
+
+    from azmlinfsrv.daemon import attach
+
+    monkeypatch.delattr(socket, "AF_UNIX")
+    assert not attach_channel.enabled({})
+    assert attach_channel.open_channel() is None
+    assert attach.channel_of(os.getpid()) is None

@@ -66,14 +66,20 @@ function startByHand(t, s, port, PATH) {
   return child;
 }
 
-function stopByPid(child) {
-  if (child.exitCode === null) {
+/** SIGTERM to its process group (the arbiter and its workers), SIGKILL if still there after 10 s. */
+async function stopByPid(t, child) {
+  const signal = (sig) => {
     try {
-      process.kill(-child.pid, 'SIGKILL'); // its process group: the arbiter and its workers
+      process.kill(-child.pid, sig);
     } catch {
       /* gone */
     }
+  };
+  if (child.exitCode === null && child.signalCode === null) {
+    signal('SIGTERM');
+    await t.pollUntil(async () => ({ ok: child.exitCode !== null || child.signalCode !== null }), 10000);
   }
+  signal('SIGKILL');
 }
 
 async function attachByCommand(t, s, pid) {
@@ -149,7 +155,7 @@ module.exports = {
       t.check('run() edited and saved', await s.replaceLineAndSave(BREAK_LINE, 'reply = {"worker": worker, "generation": 2}'));
       await hitAgainAfterReload(t, s, port, firstWorker);
     } finally {
-      stopByPid(server);
+      await stopByPid(t, server);
       const gone = await t.pollUntil(async () => ({ ok: s.processes().length === 0 || !s.processes().some((p) => /azmlinfsrv --entry_script/.test(p.cmd)) }), 15000);
       t.check('the hand-started server is stopped by its pid', gone.ok);
     }
