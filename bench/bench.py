@@ -691,6 +691,14 @@ def draw_chart(results: Results, path: Path) -> Path | None:
 # ---------------------------------------------------------------- main
 
 
+def write_page(doc: Path, report: str) -> None:
+    """Write the page, keeping the section bench/editor.py wrote into it (its own figures)."""
+    old = doc.read_text() if doc.exists() else ""
+    begin, end = "<!-- editor-loop -->", "<!-- /editor-loop -->"
+    kept = old[old.index(begin) : old.index(end) + len(end)] if begin in old and end in old else ""
+    doc.write_text(report.rstrip("\n") + ("\n\n" + kept + "\n" if kept else "\n"))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=float(os.environ.get("BENCH_SECONDS", "3")))
@@ -705,7 +713,7 @@ def main() -> None:
     if args.report_only:
         results = Results(**json.loads((OUT / "results.json").read_text()))
         chart = draw_chart(results, args.doc.with_suffix(".png"))
-        args.doc.write_text(write_report(results, chart))
+        write_page(args.doc, write_report(results, chart))
         print(f"wrote {args.doc} from {OUT / 'results.json'}")
         return
 
@@ -763,7 +771,7 @@ def main() -> None:
     args.doc.parent.mkdir(parents=True, exist_ok=True)
     chart = draw_chart(results, args.doc.with_suffix(".png"))
     report = write_report(results, chart)
-    args.doc.write_text(report)
+    write_page(args.doc, report)
     print()
     print(report)
     print(f"wrote {args.doc} in {time.monotonic() - started:.0f} s of measuring")

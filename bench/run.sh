@@ -52,4 +52,6 @@ for pair in "ours:.venv" "ref:$REF_VENV"; do
     fi
 done
 
-exec "$TOOLS_VENV/bin/python" bench/bench.py --sklearn-ours "$OUT/model-ours" --sklearn-ref "$OUT/model-ref" "$@"
+"$TOOLS_VENV/bin/python" bench/bench.py --sklearn-ours "$OUT/model-ours" --sklearn-ref "$OUT/model-ref" "$@"
+# The editor loop (the daemon over LSP): its section of docs/benchmarks.md.
+.venv/bin/python bench/editor.py --runs "${BENCH_EDITOR_RUNS:-5}"

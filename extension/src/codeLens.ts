@@ -1,7 +1,11 @@
-/** "Send Sample Request" and "Debug" above `def init(` and `def run(` of an entry script. */
+/**
+ * "Send Sample Request" and "Debug" above `def init(` and `def run(` of an entry script, and
+ * "Start" above the first of them while no server runs.
+ */
 import * as vscode from 'vscode';
 import { COMMANDS } from './common/constants';
 import { isScoringScript } from './entryScript';
+import { ServerState } from './protocol';
 
 const DEF = /^(?:async\s+)?def\s+(init|run)\s*\(/;
 
@@ -24,6 +28,8 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
     private readonly enabled: () => boolean,
     /** The azmlinfsrv.entryScript setting for a file: that script gets lenses whatever it defines. */
     private readonly entryScriptSetting: (uri: vscode.Uri) => string = () => '',
+    /** The server's state: "Start" is offered while it is stopped or failed (never when not given). */
+    private readonly serverState?: () => ServerState,
   ) {}
 
   refresh(): void {
@@ -39,8 +45,13 @@ export class ScoreCodeLensProvider implements vscode.CodeLensProvider {
       return [];
     }
     const lenses: vscode.CodeLens[] = [];
-    for (const { line } of entryPointLines(text)) {
+    const state = this.serverState?.();
+    const startable = state === 'stopped' || state === 'failed';
+    for (const [i, { line }] of entryPointLines(text).entries()) {
       const range = new vscode.Range(line, 0, line, 0);
+      if (startable && i === 0) {
+        lenses.push(new vscode.CodeLens(range, { title: '$(play) Start', command: COMMANDS.start, arguments: [doc.uri] }));
+      }
       lenses.push(
         new vscode.CodeLens(range, { title: '$(send) Send Sample Request', command: COMMANDS.sendRequest, arguments: [doc.uri] }),
         new vscode.CodeLens(range, { title: '$(debug-alt) Debug', command: COMMANDS.debug, arguments: [doc.uri] }),

@@ -1,7 +1,7 @@
 /** The palette commands: each id from common/constants bound to a controller flow. */
 import * as vscode from 'vscode';
 import { COMMANDS } from './common/constants';
-import { errorText, LogView } from './common/logging';
+import { errorText, logError, LogView } from './common/logging';
 import { RequestHistory } from './history';
 import { PanelHost, RequestPanel } from './requestPanel';
 import { Controller } from './scoringServer/controller';
@@ -12,7 +12,7 @@ function reported<A extends unknown[]>(logs: LogView, name: string, fn: (...a: A
     try {
       await fn(...a);
     } catch (e) {
-      logs.appendLine(`${name} failed: ${errorText(e)}`);
+      logError(logs, `${name} failed: ${errorText(e)}`);
       void vscode.window.showErrorMessage(`AzureML Scoring: ${name} failed: ${errorText(e)}`);
     }
   };
@@ -27,6 +27,8 @@ export interface CommandTargets {
   panelHost: PanelHost;
   history: RequestHistory;
   logs: LogView;
+  /** The scoring server's own output ("Show Scoring Server Logs"); the extension's log when absent. */
+  serverLog?: LogView;
 }
 
 export function registerCommands(t: CommandTargets): vscode.Disposable[] {
@@ -40,7 +42,7 @@ export function registerCommands(t: CommandTargets): vscode.Disposable[] {
     bind(COMMANDS.debug, 'Debug', (u?: unknown) => ctl.debugServer(uriArg(u))),
     bind(COMMANDS.attach, 'Attach', () => ctl.attach()),
     bind(COMMANDS.sendRequest, 'Send Sample Request', (u?: unknown) => RequestPanel.show(t.extensionUri, t.panelHost, t.history, uriArg(u))),
-    vscode.commands.registerCommand(COMMANDS.showLogs, () => t.logs.show()),
+    vscode.commands.registerCommand(COMMANDS.showLogs, () => (t.serverLog ?? t.logs).show()),
     bind(COMMANDS.statusMenu, 'Menu', () => ctl.statusMenu()),
     bind(COMMANDS.goToError, 'Go to Error', () => ctl.goToError()),
   ];

@@ -3,10 +3,10 @@ import * as vscode from 'vscode';
 import { PythonExtension } from '@vscode/python-extension';
 import { ScoreCodeLensProvider } from './codeLens';
 import { registerCommands } from './commands';
-import { COMMANDS, OUTPUT_CHANNEL_NAME, SECTION } from './common/constants';
+import { OUTPUT_CHANNEL_NAME, SECTION, SERVER_LOG_CHANNEL_NAME } from './common/constants';
 import { DaemonClient } from './common/daemonClient';
 import { DaemonManager, mementoPrompts } from './common/daemonManager';
-import { errorText } from './common/logging';
+import { errorText, levelledChannel, LogView } from './common/logging';
 import { checkDaemonImportable, hasPythonExtension, installCommand, pythonFromExtension, resolveInterpreter } from './common/python';
 import { firstWorkspaceFolder, readSettings } from './common/settings';
 import { DebugAdapterFactory, DebugManager, OWN_DEBUG_TYPE } from './debug';
@@ -14,8 +14,10 @@ import { RequestHistory } from './history';
 import { DaemonCommands, SendRequestResult } from './protocol';
 import { PanelHost } from './requestPanel';
 import { Controller } from './scoringServer/controller';
+import { watchDebugPauses } from './scoringServer/debugPause';
 import { StatusBar } from './scoringServer/statusBar';
 import { ScoringWorkspace } from './scoringWorkspace';
+import { registerCaseTests } from './testing/register';
 
 let manager: DaemonManager | undefined;
 
@@ -27,7 +29,7 @@ export interface Extension {
 const workspacePaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
 /** The daemon's owner; `controller()` is late-bound because the controller needs the manager. */
-function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento, controller: () => Controller): DaemonManager {
+function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView, state: vscode.Memento, controller: () => Controller): DaemonManager {
   const mgr: DaemonManager = new DaemonManager({
     resolveInterpreter: () =>
       resolveInterpreter({
@@ -39,12 +41,14 @@ function createDaemonManager(output: vscode.OutputChannel, state: vscode.Memento
     installCommand: (python) => installCommand(python, workspacePaths()),
     initOptions: () => {
       const s = readSettings();
-      return s.entryScript ? { reloadOnSave: s.reloadOnSave, entryScript: s.entryScript } : { reloadOnSave: s.reloadOnSave };
+      // Our own start progress says what the start does, paused in the debugger included: not the daemon's too.
+      const base = { reloadOnSave: s.reloadOnSave, startProgress: false };
+      return s.entryScript ? { ...base, entryScript: s.entryScript } : base;
     },
     createClient: (python, init) => {
-      const client: DaemonClient = new DaemonClient(python, init, output, {
+      const client: DaemonClient = new DaemonClient(python, init, levelledChannel(output), {
         onStatus: (s) => controller().applyStatus(s),
-        onLog: (text) => output.appendLine(text.replace(/\r?\n$/, '')),
+        onLog: (text) => serverLog.appendLine(text.replace(/\r?\n$/, '')),
         onStopped: () => mgr.clientStopped(client),
       }, firstWorkspaceFolder());
       return client;
@@ -138,29 +142,49 @@ function startWhenScoring(context: vscode.ExtensionContext, mgr: DaemonManager, 
   void scoring.detect();
 }
 
+/** CodeLens ("Start" only while no server runs) follows the server's state. */
+function refreshOnStateChange(ctl: Controller, codeLens: ScoreCodeLensProvider): vscode.Disposable {
+  let last = ctl.status.state;
+  return ctl.onDidChangeStatus((s) => {
+    if (s.state !== last) {
+      last = s.state;
+      codeLens.refresh();
+    }
+  });
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<Extension> {
-  const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME);
-  const statusBar = new StatusBar(COMMANDS.statusMenu);
+  const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
+  const serverLog = vscode.window.createOutputChannel(SERVER_LOG_CHANNEL_NAME, 'log');
+  const statusBar = new StatusBar();
   const debug = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l));
-  const mgr = createDaemonManager(output, context.workspaceState, () => ctl);
+  const mgr = createDaemonManager(output, serverLog, context.workspaceState, () => ctl);
   manager = mgr;
   const ctl = new Controller(mgr, statusBar, output, debug);
-  const codeLens = new ScoreCodeLensProvider(() => readSettings().codeLens && vscode.workspace.isTrusted, (u) => readSettings(u).entryScript);
+  const codeLens = new ScoreCodeLensProvider(
+    () => readSettings().codeLens && vscode.workspace.isTrusted,
+    (u) => readSettings(u).entryScript,
+    () => ctl.status.state,
+  );
   const scoring = new ScoringWorkspace();
   const panelHost = panelHostFor(ctl, mgr);
   const history = new RequestHistory(context.workspaceState);
   context.subscriptions.push(
     output,
+    serverLog,
     statusBar,
+    watchDebugPauses((paused) => ctl.setDebugPaused(paused)),
+    refreshOnStateChange(ctl, codeLens),
     debug,
     ctl,
     scoring,
     { dispose: () => void mgr.dispose() },
     mgr.onDidReset(() => ctl.daemonGone()),
-    ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output }),
+    ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output, serverLog }),
     vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python)),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', language: 'python' }, codeLens),
     watchSettings(mgr, codeLens, output),
+    registerCaseTests(mgr, ctl, scoring, (l) => output.appendLine(l)),
   );
   followPythonExtension(context, mgr, output, scoring);
   startWhenScoring(context, mgr, ctl, scoring, codeLens);

@@ -10,6 +10,8 @@ export const DaemonCommands = {
   debugConfigurations: 'azmlinfsrv.daemon.debugConfigurations',
   findServers: 'azmlinfsrv.daemon.findServers',
   sendRequest: 'azmlinfsrv.daemon.sendRequest',
+  listCases: 'azmlinfsrv.daemon.listCases',
+  runCases: 'azmlinfsrv.daemon.runCases',
 } as const;
 
 export const DaemonNotifications = {
@@ -18,10 +20,20 @@ export const DaemonNotifications = {
 } as const;
 
 /**
- * ServerState, ErrorLocation and ServerStatus mirror src/azmlinfsrv/daemon/state.py field for field;
+ * ServerState, ServerPhase, LastReload, ErrorLocation and ServerStatus mirror src/azmlinfsrv/daemon/state.py field for field;
  * tests/daemon/test_protocol.py parses this file and fails when the two differ.
  */
 export type ServerState = 'stopped' | 'starting' | 'running' | 'failed';
+
+/** What a starting server (or a reload's new workers) is doing, least advanced first. */
+export type ServerPhase = 'waitingForDebugger' | 'importing' | 'init';
+
+/** How the last reload of the server process ended; `error` says why when it failed. */
+export interface LastReload {
+  ok: boolean;
+  /** The server's event time (Unix seconds): tells one reload from the next. */
+  time: number;
+}
 
 export interface ErrorLocation {
   file: string;
@@ -39,6 +51,11 @@ export interface ServerStatus {
   debug?: boolean;
   error?: string | null;
   errorLocation?: ErrorLocation | null;
+  /** While starting, or while a reload's new workers load. */
+  phase?: ServerPhase | null;
+  /** A reload's new workers are loading; the old ones serve. */
+  reloading?: boolean;
+  lastReload?: LastReload | null;
   /** With debug: true, the attach configurations of the current workers. */
   debugConfigurations?: AttachConfiguration[];
 }
@@ -95,9 +112,84 @@ export interface SendRequestResult {
   elapsedMs: number;
 }
 
+/** listCases: the sample-request cases of a scoring script (docs/validation.md). */
+export interface ListCasesArgs {
+  entryScript: string;
+  /** A folder or file, relative to the script's folder; default: sample-requests/, else sample-request.json. */
+  cases?: string;
+}
+
+/** runCases: `ids` (default all); modelDir, workerCount, env only for a server started for the run. */
+export interface RunCasesArgs {
+  entryScript: string;
+  ids?: string[];
+  cases?: string;
+  modelDir?: string;
+  workerCount?: number;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** CaseLocation, CaseInfo and CaseResult mirror src/azmlinfsrv/daemon/cases.py (tests/daemon/test_protocol.py). */
+export interface CaseLocation {
+  file: string;
+  /** 1-based. */
+  line: number;
+}
+
+export interface CaseInfo {
+  id: string;
+  name: string;
+  file: string;
+  line: number;
+  kind: string;
+  method: string;
+  path: string;
+  description?: string;
+  expectedFile?: string;
+  /** The case file cannot be read: running it is an error. */
+  error?: string;
+}
+
+export type CaseVerdict = 'passed' | 'failed' | 'error';
+
+export interface CaseResult {
+  id: string;
+  name: string;
+  file: string;
+  verdict: CaseVerdict;
+  message: string;
+  /** Pretty JSON or text of the expected and actual answers, for a diff. */
+  expected?: string;
+  actual?: string;
+  location?: CaseLocation;
+  elapsedMs?: number;
+  /** The HTTP status of the answer. */
+  status?: number;
+}
+
+export interface ListCasesResult {
+  entryScript: string;
+  casesPath: string | null;
+  cases: CaseInfo[];
+  message?: string;
+}
+
+export interface RunCasesResult {
+  entryScript: string;
+  casesPath: string;
+  /** The daemon's own server ('running') or one started for this run and stopped after it ('started'). */
+  server?: { source: 'running' | 'started'; url: string; pid?: number | null };
+  /** The server started for the run did not serve: why, and the user's line. */
+  serverError?: { message: string; location?: CaseLocation };
+  results: CaseResult[];
+}
+
 export interface InitializationOptions {
   reloadOnSave: boolean;
   entryScript?: string;
+  /** false: the daemon sends no "Starting scoring server" progress (the extension shows its own). */
+  startProgress?: boolean;
 }
 
 /** What the rest of the extension needs from a running daemon. */

@@ -56,6 +56,7 @@ def _add_sys_paths(settings: Settings) -> None:
 
 
 def load_script(settings: Settings) -> script.UserScript:
+    events.emit("importing")  # a supervisor shows what a slow start is doing
     try:
         module = script.import_script(settings.entry_script, settings.app_root)
     except BaseException as ex:
@@ -91,6 +92,7 @@ def load_script(settings: Settings) -> script.UserScript:
 
 def call_init(user: script.UserScript, settings: Settings, hooks: telemetry.Telemetry | None = None) -> None:
     logger.info("Invoking user's init function")
+    events.emit("init_started")
     started = time.perf_counter()
     try:
         user.init()

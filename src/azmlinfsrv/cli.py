@@ -180,42 +180,47 @@ def validate_environment() -> None:
         env["AML_APP_INSIGHTS_ENABLED"] = "false"
 
 
+# The banner's settings: label, and the environment variable whose value it shows.
+BANNER_SETTINGS = [
+    ("Entry Script Name", "AZUREML_ENTRY_SCRIPT"),
+    ("Model Directory", "AZUREML_MODEL_DIR"),
+    ("Config File", "AZUREML_CONFIG_FILE"),
+    ("Worker Count", "WORKER_COUNT"),
+    ("Worker Timeout (seconds)", "WORKER_TIMEOUT"),
+    ("Server Port", "SERVER_PORT"),
+    ("Health Port", "HEALTH_PORT"),
+    ("Application Insights Enabled", "AML_APP_INSIGHTS_ENABLED"),
+    ("Application Insights Key", "AML_APP_INSIGHTS_KEY"),
+    ("Inferencing HTTP server version", "HTTP_X_MS_SERVER_VERSION"),
+    ("CORS for the specified origins", "AML_CORS_ORIGINS"),
+    ("Create dedicated endpoint for health", "SEPERATE_HEALTH_ENDPOINT"),
+]
+
+
+def banner_value(name: str, app_insights: bool) -> str | None:
+    """A setting as the banner shows it: never the key itself."""
+    value = os.environ.get(name)
+    if name == "AML_APP_INSIGHTS_ENABLED" and app_insights:
+        return "true"
+    if name == "AML_APP_INSIGHTS_KEY" and value is not None:
+        return "AppInsights key provided"
+    if name == "AML_CORS_ORIGINS" and value is not None:
+        return f"Enabling CORS for {value}"
+    return value
+
+
 def print_banner(port: int, health_port: int | None, app_insights: bool = False) -> None:
     """The settings as the environment holds them (WORKER_TIMEOUT: None when unset, as the
     reference prints it), and the routes. ``app_insights``: export is on, which a connection
     string alone also does (beyond the reference), so the banner says true then."""
-    env = os.environ
     print()
     print(f"Azure ML Inferencing HTTP server v{__version__} (azmlinfsrv, open implementation)")
-    print()
-    print()
+    print("\n")
     print("Server Settings")
     print("---------------")
-    rows = [
-        ("Entry Script Name", "AZUREML_ENTRY_SCRIPT"),
-        ("Model Directory", "AZUREML_MODEL_DIR"),
-        ("Config File", "AZUREML_CONFIG_FILE"),
-        ("Worker Count", "WORKER_COUNT"),
-        ("Worker Timeout (seconds)", "WORKER_TIMEOUT"),
-        ("Server Port", "SERVER_PORT"),
-        ("Health Port", "HEALTH_PORT"),
-        ("Application Insights Enabled", "AML_APP_INSIGHTS_ENABLED"),
-        ("Application Insights Key", "AML_APP_INSIGHTS_KEY"),
-        ("Inferencing HTTP server version", "HTTP_X_MS_SERVER_VERSION"),
-        ("CORS for the specified origins", "AML_CORS_ORIGINS"),
-        ("Create dedicated endpoint for health", "SEPERATE_HEALTH_ENDPOINT"),
-    ]
-    for label, name in rows:
-        value = env.get(name)
-        if name == "AML_APP_INSIGHTS_ENABLED" and app_insights:
-            value = "true"
-        elif name == "AML_APP_INSIGHTS_KEY" and value is not None:
-            value = "AppInsights key provided"  # never the key itself
-        elif name == "AML_CORS_ORIGINS" and value is not None:
-            value = f"Enabling CORS for {value}"
-        print(f"{label}: {value}")
-    print()
-    print()
+    for label, name in BANNER_SETTINGS:
+        print(f"{label}: {banner_value(name, app_insights)}")
+    print("\n")
     print("Server Routes")
     print("---------------")
     print(f"Liveness Probe: GET   127.0.0.1:{health_port or port}/")

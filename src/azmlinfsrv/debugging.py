@@ -78,7 +78,7 @@ def listen_now(offered_debugpy: str | None = None) -> tuple[str, int]:
             host, port = debugpy.listen((LOOPBACK, 0))
             _debugpy_module, _listener = debugpy, (str(host), int(port))
             logger.info(f"A debugger can attach at {host}:{port} (pid {os.getpid()})")
-            events.emit("debug_listening", host=host, port=port)
+            events.emit("debug_listening", host=host, port=port, waiting=False)
         return _listener
 
 
@@ -105,7 +105,7 @@ def listen(port: int) -> None:
     host, bound = debugpy.listen((LOOPBACK, port))
     _debugpy_module, _listener = debugpy, (str(host), int(bound))
     logger.info(f"Waiting for a debugger to attach at {host}:{bound} (pid {os.getpid()})")
-    events.emit("debug_listening", host=host, port=bound)
+    events.emit("debug_listening", host=host, port=bound, waiting=True)
     debugpy.wait_for_client()
     logger.info("Debugger attached")
 

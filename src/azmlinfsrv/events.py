@@ -21,6 +21,15 @@ ENV_VAR = "AZMLINFSRV_EVENTS"
 
 _fd: int | None = None
 _fd_pid: int | None = None
+# The reload generation this process belongs to (``--reload`` under gunicorn): set in the
+# arbiter before it forks a generation, so each worker's events carry the one it was born in.
+_generation: int | None = None
+
+
+def set_generation(number: int) -> None:
+    """Stamp this process's later events (and those of workers it forks) with ``generation``."""
+    global _generation
+    _generation = number
 
 
 def enabled() -> bool:
@@ -39,6 +48,8 @@ def emit(event: str, **fields: Any) -> None:
             _fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             _fd_pid = os.getpid()
         record = {"event": event, "pid": os.getpid(), "time": time.time(), **fields}
+        if _generation is not None:
+            record.setdefault("generation", _generation)
         os.write(_fd, (json.dumps(record, default=str) + "\n").encode("utf-8"))
     except OSError:
         pass

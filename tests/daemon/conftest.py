@@ -77,13 +77,17 @@ async def execute(client: LanguageClient, command: str, args: dict[str, Any] | N
 
 
 async def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` (sync) on the event loop until truthy, at most ``timeout`` seconds."""
+    """Poll ``predicate`` (sync, or a coroutine function) on the event loop until truthy, at
+    most ``timeout`` seconds."""
     import asyncio
+    import inspect
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
         value = predicate()
+        if inspect.isawaitable(value):
+            value = await value
         if value:
             return value
         if loop.time() > deadline:

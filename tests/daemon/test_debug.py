@@ -44,6 +44,7 @@ async def test_breakpoints_in_init_and_run_hit(client: LanguageClient, project: 
     assert config["connect"]["host"] == "127.0.0.1"
     status = await execute(client, "azmlinfsrv.daemon.status")
     assert status["state"] == "starting" and not start.done()
+    assert status["phase"] == "waitingForDebugger"
 
     dap = await DapClient.connect(config["connect"]["host"], config["connect"]["port"])
     try:
@@ -52,11 +53,14 @@ async def test_breakpoints_in_init_and_run_hit(client: LanguageClient, project: 
         frames = (await dap.request("stackTrace", {"threadId": stopped["body"]["threadId"]}))["stackFrames"]
         assert (frames[0]["source"]["path"], frames[0]["line"]) == (str(score), 5)
         assert frames[0]["name"] == "init"
+        # Paused in init(): the worker is past the wait, in its init phase (the editor says paused).
+        status = await execute(client, "azmlinfsrv.daemon.status")
+        assert (status["state"], status["phase"]) == ("starting", "init")
         seen = len(dap.events)
         await dap.request("continue", {"threadId": stopped["body"]["threadId"]})
 
         status = await asyncio.wait_for(start, 60)
-        assert status["state"] == "running"
+        assert status["state"] == "running" and "phase" not in status
         assert status["workerPids"] == [config["workerPid"]]
 
         request = asyncio.ensure_future(execute(client, SEND, {"method": "POST", "path": "/score", "body": "abcd"}))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import attrs
 
-from azmlinfsrv.daemon import arguments, lsp_server
-from azmlinfsrv.daemon.state import ServerState, status_fields
+from azmlinfsrv.daemon import arguments, cases, lsp_server
+from azmlinfsrv.daemon.state import Phase, ServerState, status_fields
 
 PROTOCOL_TS = Path(__file__).resolve().parents[2] / "extension" / "src" / "protocol.ts"
 
@@ -38,6 +38,12 @@ def test_state_values_are_the_same() -> None:
     assert re.findall(r"'([^']+)'", match[1]) == [s.value for s in ServerState]
 
 
+def test_phase_values_are_the_same() -> None:
+    match = re.search(r"export type ServerPhase = ([^;]+);", _source())
+    assert match
+    assert re.findall(r"'([^']+)'", match[1]) == [p.value for p in Phase]
+
+
 def test_status_fields_are_the_same() -> None:
     for name, fields in status_fields().items():
         assert _interface_fields(name) == fields, name
@@ -49,5 +55,13 @@ def test_command_and_notification_names_are_the_same() -> None:
 
 
 def test_command_arguments_are_the_same() -> None:
-    for cls in (arguments.StartServerArgs, arguments.SendRequestArgs):
+    for cls in (arguments.StartServerArgs, arguments.SendRequestArgs, arguments.ListCasesArgs, arguments.RunCasesArgs):
         assert _interface_fields(cls.__name__) == [arguments.camel(a.name) for a in attrs.fields(cls)]
+
+
+def test_case_results_are_the_same() -> None:
+    for name, fields in cases.result_fields().items():
+        assert _interface_fields(name) == fields, name
+    assert _interface_fields("CaseLocation") == ["file", "line"]
+    match = re.search(r"export type CaseVerdict = ([^;]+);", _source())
+    assert match and re.findall(r"'([^']+)'", match[1]) == ["passed", "failed", "error"]

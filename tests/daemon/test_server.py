@@ -150,6 +150,7 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
         "new workers after save",
     )
     new_workers = client.statuses[-1]["workerPids"]
+    assert client.statuses[-1]["lastReload"]["ok"] is True and client.statuses[-1]["reloading"] is False
     answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "x"})
     assert "echo2" in answer["body"]
     assert not set(new_workers) & set(old_workers)
@@ -164,6 +165,9 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
     # The last good workers keep serving the last good code.
     status = await execute(client, STATUS)
     assert status["state"] == "running" and status["workerPids"] == new_workers
+    # Running, and the last reload failed: the old code answers, and the status says why.
+    assert status["lastReload"]["ok"] is False
+    assert status["error"] == "init() failed: RuntimeError: model missing (score.py:4)"
     answer = await execute(client, SEND, {"method": "POST", "path": "/score", "body": "x"})
     assert answer["status"] == 200 and "echo2" in answer["body"]
 
@@ -205,8 +209,46 @@ async def test_slow_init_shows_cancellable_progress(client: LanguageClient, proj
     assert status["state"] == "running"
     [reports] = list(client.progress_reports.values())
     assert reports[0].title == "Starting scoring server" and reports[0].cancellable is True
-    assert any("init() running" in (r.message or "") for r in reports[1:-1])
+    assert any("running init()" in (r.message or "") for r in reports[1:-1])
     assert reports[-1].kind == "end"
+    # The status said what the start was doing, in order, and stops saying it once running.
+    phases = [s.get("phase") for s in client.statuses if s["state"] == "starting" and s.get("phase")]
+    assert phases[-1] == "init" and phases[0] in ("importing", "init")
+    assert "phase" not in client.statuses[-1]
+
+
+async def test_a_client_with_its_own_start_progress_gets_none_from_the_daemon(project: Path) -> None:
+    """startProgress: false (the VS Code extension shows its own): no workDoneProgress at all."""
+    import asyncio
+    import sys
+
+    from pytest_lsp import make_test_lsp_client
+
+    from ..server._support import clean_env
+
+    score = write(
+        project, "score.py", "import time\n\ndef init():\n    time.sleep(2)\n\ndef run(data):\n    return data\n"
+    )
+    lsp = make_test_lsp_client()
+    await lsp.start_io(sys.executable, "-m", "azmlinfsrv.daemon", env=clean_env())
+    try:
+        capabilities = types.ClientCapabilities(window=types.WindowClientCapabilities(work_done_progress=True))
+        await lsp.initialize_session(
+            types.InitializeParams(capabilities=capabilities, initialization_options={"startProgress": False})
+        )
+        status = await execute(lsp, START, {"entryScript": str(score)})
+        assert status["state"] == "running"
+        assert not lsp.progress_reports
+        await execute(lsp, STOP)
+        await asyncio.wait_for(lsp.shutdown_session(), 15)
+    finally:
+        server = lsp._server  # the daemon process: killed if it does not exit by itself
+        try:
+            await asyncio.wait_for(lsp.stop(), 15)
+        except asyncio.TimeoutError:
+            if server is not None and server.returncode is None:
+                server.kill()
+            raise
 
 
 async def test_a_worker_dying_in_run_is_reported_with_its_replacement(client: LanguageClient, project: Path) -> None:
@@ -245,6 +287,11 @@ async def test_an_init_diagnostic_stays_until_the_fixed_code_has_loaded(client: 
     )
     save_document(client, score, slow_fix)
     await wait_for(lambda: any("fixed init starts" in line for line in client.logs), 30, "the reload's init() running")
+    # The old code serves while the new generation runs its init().
+    await wait_for(
+        lambda: (client.statuses[-1]["state"], client.statuses[-1].get("phase")) == ("running", "init"), 10, "phase"
+    )
+    assert client.statuses[-1]["reloading"] is True
     # The reload started, the fixed code has not loaded yet: the problem is still the truth.
     assert [d.code for d in client.diagnostics.get(uri) or []] == ["init-failed"]
     await wait_for(lambda: not client.diagnostics.get(uri), 30, "the diagnostic cleared once the fix serves")

@@ -6,7 +6,15 @@ from typing import Any
 
 import pytest
 
-from azmlinfsrv.daemon.state import TRANSITIONS, ErrorLocation, ServerLife, ServerState, ServerStatus
+from azmlinfsrv.daemon.state import (
+    TRANSITIONS,
+    ErrorLocation,
+    LastReload,
+    Phase,
+    ServerLife,
+    ServerState,
+    ServerStatus,
+)
 
 ROOT = "/app"
 
@@ -124,6 +132,71 @@ def test_status_json_spells_fields_as_the_client_does() -> None:
         "workerPids": [4],
         "entryScript": None,
         "debug": False,
+        "reloading": False,
     }
     failed = ServerStatus(state=ServerState.FAILED, error="x", error_location=ErrorLocation("/a.py", 2))
     assert failed.to_json()["errorLocation"] == {"file": "/a.py", "line": 2}
+
+
+def test_a_start_says_what_it_is_doing_least_advanced_worker_first() -> None:
+    life = started(workers=2)
+    assert life.phase is None  # spawned, no worker has said anything yet
+    life.apply(event("debug_listening", 11, port=4000))
+    life.apply(event("debug_listening", 12, port=4001))
+    assert life.phase is Phase.WAITING_FOR_DEBUGGER
+    life.apply(event("importing", 11))
+    assert life.phase is Phase.WAITING_FOR_DEBUGGER  # worker 12 still waits
+    life.apply(event("importing", 12))
+    life.apply(event("init_started", 12))
+    assert life.phase is Phase.IMPORTING
+    life.apply(event("init_started", 11))
+    assert life.phase is Phase.INIT and Phase.INIT.words == "running init()"
+    life.apply(event("worker_ready", 11))
+    life.apply(event("worker_ready", 12))
+    assert life.state is ServerState.RUNNING and life.phase is None
+
+
+def test_a_failed_start_has_no_phase() -> None:
+    life = started()
+    life.apply(event("importing", 10))
+    life.apply(failure("init_failed"))
+    assert life.state is ServerState.FAILED and life.phase is None
+
+
+def test_a_reload_has_phases_while_the_old_code_serves_and_records_how_it_ended() -> None:
+    life = started()
+    life.apply(event("worker_ready", 11))
+    life.apply(event("importing", 11))  # a restarted worker of the serving generation: no phase shown
+    assert life.phase is None and life.last_reload is None
+    life.apply(event("worker_ready", 11))
+    life.apply(event("reloading", 1))
+    assert life.reloading and life.phase is None
+    life.apply(event("importing", 12))
+    life.apply(event("init_started", 12))
+    assert life.state is ServerState.RUNNING and life.phase is Phase.INIT
+    life.apply(failure("init_failed") | {"pid": 12})
+    life.apply({**event("reload_failed", 1, workerPids=[11]), "time": 5.0})
+    assert life.state is ServerState.RUNNING and life.phase is None and not life.reloading
+    assert life.last_reload == LastReload(ok=False, time=5.0) and life.error
+    life.apply(event("reloading", 1))
+    life.apply(event("worker_ready", 13))
+    life.apply({**event("reloaded", 1, workerPids=[13]), "time": 9.0})
+    assert life.last_reload == LastReload(ok=True, time=9.0) and life.error is None
+
+
+def test_a_new_process_forgets_the_last_reload() -> None:
+    life = started()
+    life.apply(event("worker_ready", 11))
+    life.apply(event("reloading", 1))
+    life.apply(event("reloaded", 1, workerPids=[12]))
+    life.stopped()
+    life.begin(1, ROOT)
+    assert life.last_reload is None and not life.reloading and life.phase is None
+
+
+def test_status_json_of_a_reload() -> None:
+    status = ServerStatus(
+        state=ServerState.RUNNING, phase=Phase.INIT, reloading=True, last_reload=LastReload(ok=False, time=1.5)
+    )
+    out = status.to_json()
+    assert (out["phase"], out["reloading"], out["lastReload"]) == ("init", True, {"ok": False, "time": 1.5})

@@ -124,11 +124,12 @@ describe('controller (command flows over the daemon)', () => {
     assert.equal(fake.state.messages.filter((m) => m.level === 'error').length, 1);
   });
 
-  it('Show Logs opens the output channel', async () => {
+  it('Show Logs opens the server log; the failure is logged at error level', async () => {
     fake.state.answers = [SHOW_LOGS];
     ctl.applyStatus({ state: 'failed', error: 'boom' });
-    await until(() => logs.shown === 1);
+    await until(() => fake.state.executed.some((e) => e.command === 'azmlinfsrv.showLogs'));
     assert.deepEqual(fake.state.messages[0].buttons, [SHOW_LOGS]);
+    assert.ok(logs.lines.includes('Scoring server failed: boom'), JSON.stringify(logs.lines));
   });
 
   it('turns a rejected startServer into a failed status', async () => {

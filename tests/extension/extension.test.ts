@@ -83,7 +83,7 @@ describe('extension activation and command wiring', () => {
     assert.equal(client.serverOptions.command, py);
     assert.deepEqual(client.serverOptions.args, ['-m', 'azmlinfsrv.daemon']);
     assert.equal(client.serverOptions.options.cwd, ws);
-    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: true });
+    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: true, startProgress: false });
     assert.deepEqual(client.clientOptions.documentSelector, [{ scheme: 'file', language: 'python' }]);
     const status = fake.state.statusItems[0];
     assert.equal(status.text, '$(circle-slash) Scoring: stopped');
@@ -99,17 +99,69 @@ describe('extension activation and command wiring', () => {
     await activate(context as unknown as vscode.ExtensionContext);
     await vscode.commands.executeCommand('azmlinfsrv.start');
     const client = LanguageClient.instances[0];
-    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: false });
+    assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: false, startProgress: false });
     const start = client.requests.find((r) => r.command === 'azmlinfsrv.daemon.startServer');
     assert.deepEqual(start?.arg, { entryScript: path.join(ws, 'score.py') });
     const status = fake.state.statusItems[0];
     assert.equal(status.text, '$(radio-tower) Scoring: running :5555');
     client.notify('azmlinfsrv/status', { state: 'failed', error: 'boom' });
     assert.equal(status.text, '$(error) Scoring: failed');
+    // The server's output has its own channel; the extension's and the daemon's is a log channel.
+    const [log, server] = fake.state.outputs;
+    assert.deepEqual([log.name, log.options, server.name, server.options], ['AzureML Scoring', { log: true }, 'AzureML Scoring Server', 'log']);
     client.notify('azmlinfsrv/log', { text: 'a server line\n' });
-    assert.ok(fake.state.outputs[0].lines.includes('a server line'));
+    assert.ok(server.lines.includes('a server line'));
+    assert.ok(!log.lines.includes('a server line'));
     await vscode.commands.executeCommand('azmlinfsrv.showLogs');
-    assert.equal(fake.state.outputs[0].shown, 1);
+    assert.equal(server.shown, 1);
+    // The language client's lines (and the daemon's stderr) land in the log channel at their level.
+    client.clientOptions.outputChannel.appendLine('[Error - 10:00:01 AM] connection lost');
+    client.clientOptions.outputChannel.append('2026-12-07 10:00:02,5 WARNING azmlinfsrv.daemon - slow\n');
+    assert.deepEqual(log.leveled.slice(-2), ['[error] connection lost', '[warn] azmlinfsrv.daemon - slow']);
+  });
+
+  it('sets the server-state context key and offers Start as a CodeLens only while stopped', async () => {
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, true) };
+    LanguageClient.respond = (cmd) => (cmd.endsWith('.status') ? { state: 'stopped' } : {});
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => fake.contextKeys()['azmlinfsrv.serverState'] === 'stopped');
+    const provider = fake.state.codeLensProviders[0].provider;
+    const score = path.join(ws, 'score.py');
+    const titles = () => provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))).map((l: vscode.CodeLens) => l.command?.title);
+    assert.equal(titles()[0], '$(play) Start');
+    await until(() => LanguageClient.instances.length === 1);
+    LanguageClient.instances[0].notify('azmlinfsrv/status', { state: 'running', port: 5001 });
+    assert.equal(fake.contextKeys()['azmlinfsrv.serverState'], 'running');
+    assert.ok(!titles().includes('$(play) Start'));
+  });
+
+  it('the palette offers Stop and Restart only when a server is there, Start only when none runs', () => {
+    const when = Object.fromEntries(manifest.contributes.menus.commandPalette.map((m: { command: string; when: string }) => [m.command, m.when]));
+    // A tiny evaluator for these clauses: `key`, `key == v`, `key != v`, joined by && or ||.
+    const holds = (clause: string, state: string | undefined) =>
+      clause.split('||').some((all) =>
+        all.split('&&').every((term) => {
+          const m = /^\s*azmlinfsrv\.serverState\s*(?:(==|!=)\s*(\w+))?\s*$/.exec(term);
+          assert.ok(m, `unexpected term ${term}`);
+          return m[1] === '==' ? state === m[2] : m[1] === '!=' ? state !== m[2] : !!state;
+        }),
+      );
+    const offered = (state: string | undefined) => ['start', 'stop', 'restart'].filter((c) => holds(when[`azmlinfsrv.${c}`], state));
+    assert.deepEqual(offered(undefined), ['start'], 'before the extension knows anything');
+    assert.deepEqual(offered('stopped'), ['start']);
+    assert.deepEqual(offered('starting'), ['stop', 'restart']);
+    assert.deepEqual(offered('running'), ['stop', 'restart']);
+    assert.deepEqual(offered('failed'), ['start', 'stop', 'restart']);
+    assert.equal(manifest.contributes.configuration.properties['azmlinfsrv.trace.server'].default, 'off');
+  });
+
+  it('names the language client "azmlinfsrv", so vscode-languageclient reads azmlinfsrv.trace.server', async () => {
+    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, true) };
+    LanguageClient.respond = (cmd) => (cmd.endsWith('.status') ? { state: 'stopped' } : {});
+    await activate(context as unknown as vscode.ExtensionContext);
+    await until(() => LanguageClient.instances.length === 1);
+    // The client reads workspace.getConfiguration(<its id>).get('trace.server').
+    assert.equal(LanguageClient.instances[0].id, 'azmlinfsrv');
   });
 
   it('offers to install the daemon when it is not importable, showing the command', async () => {
@@ -219,6 +271,6 @@ describe('extension activation and command wiring', () => {
     assert.equal(LanguageClient.instances.length, 0);
     fake.grantTrust();
     await until(() => LanguageClient.instances.length === 1);
-    assert.equal(provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))).length, 4);
+    assert.equal(provider.provideCodeLenses(fake.document(score, fs.readFileSync(score, 'utf8'))).length, 5, 'Start, and two lenses on each def');
   });
 });

@@ -90,6 +90,9 @@ describe('status menu', () => {
     assert.equal(running[4].description, 'http://127.0.0.1:5001/swagger.json');
     const failed = statusMenuItems({ state: 'failed', errorLocation: { file: '/w/score.py', line: 8 } });
     assert.equal(failed.find((i) => i.command === COMMANDS.goToError)?.description, 'score.py:8');
+    const reloadFailed = statusMenuItems({ state: 'running', lastReload: { ok: false, time: 1 }, errorLocation: { file: '/w/score.py', line: 7 } });
+    assert.equal(reloadFailed.find((i) => i.command === COMMANDS.goToError)?.description, 'score.py:7');
+    assert.ok(reloadFailed.some((i) => i.command === COMMANDS.stop), 'still running: Stop');
   });
 });
 

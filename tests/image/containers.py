@@ -57,6 +57,11 @@ class Container:
     def running(self) -> bool:
         return self.state()["status"] == "running"
 
+    def exited(self) -> bool:
+        """Its process ended and podman cleaned up after it ("stopped" comes first, for a moment
+        that a loaded machine can stretch)."""
+        return self.state()["status"] == "exited"
+
     def describe(self) -> str:
         return f"container {self.cid[:12]} {self.state()}\n----- logs -----\n{self.logs()}"
 

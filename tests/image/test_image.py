@@ -164,7 +164,7 @@ def test_an_init_failure_exits_3_without_hanging(containers):
     failing = "def init():\n    raise RuntimeError('no model')\n\ndef run(data):\n    return data\n"
     box = containers.start(failing, wait=False)
 
-    wait_until(lambda: not box.running(), 60, "the container to exit", interval=0.2, on_fail=box.describe)
+    wait_until(box.exited, 60, "the container to exit", interval=0.2, on_fail=box.describe)
     assert box.state() == {"status": "exited", "exit_code": "3"}, box.describe()
     assert "no model" in box.logs()
 

@@ -5,6 +5,7 @@ is not used at all."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -27,7 +28,10 @@ ASK = (
     "import socket, sys\n"
     "s = socket.socket(socket.AF_UNIX)\n"
     "s.connect(sys.argv[1])\n"
-    's.sendall(b\'{"command": "listen"}\\n\')\n'
+    "try:\n"
+    '    s.sendall(b\'{"command": "listen"}\\n\')\n'
+    "except BrokenPipeError:\n"
+    "    pass  # refused before the request was read: the answer is there to read\n"
     "print(s.makefile().readline())\n"
 )
 as_another_user = pytest.mark.skipif(
@@ -54,22 +58,24 @@ def _worker_socket(pid: int, runtime_tmp: str) -> tuple[int, str]:
 
 
 def test_the_listener_is_loopback_even_when_the_server_listens_everywhere(
-    server: ServerFactory, runtime_tmp: str
+    server: ServerFactory, runtime_tmp: str, tmp_path: Path
 ) -> None:
-    srv = server.start(
-        None,
-        "--host",
-        "0.0.0.0",
-        env={"TMPDIR": runtime_tmp},
-        files={"score.py": "def init(): pass\n\ndef run(d): return d\n"},
-    )
-    _, path = _worker_socket(srv.pid, runtime_tmp)
+    events = tmp_path / "events.jsonl"
+    score = {"score.py": "def init(): pass\n\ndef run(d): return d\n"}
+    srv = server.start(None, "--host", "0.0.0.0", "--events", str(events), env={"TMPDIR": runtime_tmp}, files=score)
+    worker, path = _worker_socket(srv.pid, runtime_tmp)
     reply = attach_channel.request_listener(path)
     assert reply["host"] == "127.0.0.1", reply
     port = reply["port"]
     addresses = wait_until(lambda: {a for a in listening_addresses() if a[1] == port}, 15, "the debug listener")
     assert addresses == {("127.0.0.1", port)}
     assert srv.score("still serving").status_code == 200
+    # Announced on the event channel and beside the socket; the worker does not wait for a debugger.
+    announced = [json.loads(line) for line in events.read_text().splitlines()]
+    [event] = [e for e in announced if e["event"] == "debug_listening"]
+    assert (event["pid"], event["host"], event["port"], event["waiting"]) == (worker, "127.0.0.1", port, False)
+    discovery = json.loads(Path(attach_channel.discovery_path(os.path.dirname(path), worker)).read_text())
+    assert discovery == {"pid": worker, "host": "127.0.0.1", "port": port, "server": srv.pid}
 
 
 @as_another_user

@@ -84,6 +84,26 @@ def test_worker_ready_for_each_worker(server, tmp_path):
     assert wait_until(ready_pids, 20, "two worker_ready events", on_fail=srv.describe) == logged
 
 
+def test_a_worker_says_when_it_imports_and_runs_init(server, tmp_path):
+    """importing, init_started, worker_ready from one worker, in that order (a slow start's phases)."""
+    events = tmp_path / "events.jsonl"
+    srv = server.start(EVENT_SCRIPT, "--events", str(events))
+    pid = srv.score("x").json()["pid"]
+    wait_for_event(events, lambda e: e.get("event") == "worker_ready", server=srv)
+    mine = [e["event"] for e in read_events(events) if e["pid"] == pid]
+    assert mine[:3] == ["importing", "init_started", "worker_ready"], mine
+
+
+def test_a_failed_import_never_says_init_started(server, tmp_path):
+    events = tmp_path / "events.jsonl"
+    srv = server.start("raise ImportError('nope')\n", "--events", str(events), wait=False)
+    assert srv.wait_exit(30) == 3, srv.describe()
+    wait_for_event(events, lambda e: e.get("event") == "import_failed", server=srv, timeout=5)
+    kinds = [e["event"] for e in read_events(events)]
+    assert "importing" in kinds and "init_started" not in kinds, kinds
+    assert kinds.index("importing") < kinds.index("import_failed")
+
+
 def test_import_failed_event(server, tmp_path):
     events = tmp_path / "events.jsonl"
     srv = server.start(

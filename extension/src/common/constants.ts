@@ -19,6 +19,8 @@ export const COMMANDS = {
 } as const;
 
 export const OUTPUT_CHANNEL_NAME = 'AzureML Scoring';
+/** The scoring server's own output (its log lines), apart from the extension's and the daemon's. */
+export const SERVER_LOG_CHANNEL_NAME = 'AzureML Scoring Server';
 export const STATUS_BAR_ID = 'azmlinfsrv.status';
 export const PYTHON_EXTENSION_ID = 'ms-python.python';
 /** `python -m` target of the language daemon (src/azmlinfsrv/daemon). */
@@ -30,6 +32,10 @@ export const CONTEXT_KEYS = {
   isScoringScript: 'azmlinfsrv.isScoringScript',
   /** The workspace holds a scoring script. */
   hasScoringScript: 'azmlinfsrv.workspaceHasScoringScript',
+  /** The daemon's server state: stopped | starting | running | failed (set by statusBar.ts). */
+  serverState: 'azmlinfsrv.serverState',
+  /** The state the status bar shows (statusText.ts ShownState: also paused, reloadFailed, ...). */
+  shownState: 'azmlinfsrv.shownState',
 } as const;
 
 /** workspaceState key: the interpreters the install prompt was already shown for. */

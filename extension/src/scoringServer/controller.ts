@@ -49,6 +49,11 @@ export class Controller implements vscode.Disposable {
     this.tracker.apply(s);
   }
 
+  /** A debug session of ours stopped at a breakpoint, or went on (debugPause.ts). */
+  setDebugPaused(paused: boolean): void {
+    this.tracker.setPaused(paused);
+  }
+
   /** The daemon went away: its server went with it. */
   daemonGone(): void {
     this.tracker.apply({ state: 'stopped' });

@@ -7,7 +7,7 @@ import { readSettings } from '../common/settings';
 import { defaultModelDir } from '../entryScript';
 import { DaemonCommands, DaemonConnection, SendRequestArgs, SendRequestResult, ServerStatus, StartServerArgs } from '../protocol';
 import { pickEntryScript } from './entryScriptPick';
-import { isActive } from './statusText';
+import { isActive, startingWords } from './statusText';
 import { StatusTracker } from './statusTracker';
 import { DaemonSource, DebugAttacher, WorkerAttach } from './workerAttach';
 
@@ -90,18 +90,42 @@ export class ServerLifecycle {
     const args = startArgs(script, debug);
     this.logs.appendLine(`Starting ${path.basename(script)}${debug ? ' under the debugger' : ''}: ${JSON.stringify(args)}`);
     this.tracker.apply({ state: 'starting', entryScript: script, debug });
+    const pending = daemon
+      .command<ServerStatus>(DaemonCommands.startServer, args)
+      .catch((e: unknown) => ({ state: 'failed', entryScript: script, debug, error: errorText(e) }) as ServerStatus);
+    if (debug) {
+      void this.workers.whileStarting(daemon, pending);
+    }
+    await this.startProgress(script, debug, pending);
+    return pending;
+  }
+
+  /**
+   * The start's progress notification: says what the start is doing (importing, init(), waiting
+   * for or paused in the debugger) and closes the moment the state leaves starting, not when
+   * the daemon's answer arrives a little later.
+   */
+  private startProgress(script: string, debug: boolean, pending: Promise<unknown>): Thenable<void> {
     const title = debug ? 'AzureML Scoring: starting the server under the debugger' : 'AzureML Scoring: starting the server';
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
-      progress.report({ message: `${path.basename(script)}: loading and running init()…` });
       token.onCancellationRequested(() => void this.stop());
-      const pending = daemon.command<ServerStatus>(DaemonCommands.startServer, args);
-      if (debug) {
-        void this.workers.whileStarting(daemon, pending);
-      }
+      let said = '';
+      const say = () => {
+        const words = `${path.basename(script)}: ${startingWords(this.tracker.status, { paused: this.tracker.paused })}…`;
+        if (words !== said) {
+          said = words;
+          progress.report({ message: words });
+        }
+      };
+      say();
+      let sub: vscode.Disposable | undefined;
+      const left = new Promise<void>((resolve) => {
+        sub = this.tracker.onDidChange((s) => (s.state === 'starting' ? say() : resolve()));
+      });
       try {
-        return await pending;
-      } catch (e) {
-        return { state: 'failed', entryScript: script, debug, error: errorText(e) } as ServerStatus;
+        await Promise.race([pending, left]);
+      } finally {
+        sub?.dispose();
       }
     });
   }

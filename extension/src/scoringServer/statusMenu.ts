@@ -23,7 +23,8 @@ export function statusMenuItems(s: ServerStatus): MenuItem[] {
     const swagger = `${s.url.replace(/\/+$/, '')}/swagger.json`;
     items.push({ label: '$(globe) Open Swagger', description: swagger, command: 'vscode.open', args: [vscode.Uri.parse(swagger)] });
   }
-  if (s.state === 'failed' && s.errorLocation) {
+  const reloadFailed = s.state === 'running' && s.lastReload?.ok === false;
+  if ((s.state === 'failed' || reloadFailed) && s.errorLocation) {
     const where = `${path.basename(s.errorLocation.file)}:${s.errorLocation.line}`;
     items.push({ label: '$(error) Go to Error', description: where, command: COMMANDS.goToError });
   }

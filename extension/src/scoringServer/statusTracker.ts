@@ -8,7 +8,8 @@ import { AttachConfiguration, DaemonConnection, DaemonCommands, ServerStatus } f
 import { isActive } from './statusText';
 
 export interface StatusView {
-  update(s: ServerStatus): void;
+  /** `paused`: a debug session of ours is stopped at a breakpoint. */
+  update(s: ServerStatus, paused?: boolean): void;
 }
 
 export interface StatusReactions {
@@ -40,6 +41,7 @@ export function reactionsTo(
 
 export class StatusTracker implements vscode.Disposable {
   private value: ServerStatus = { state: 'stopped' };
+  private pausedValue = false;
   private readonly changed = new vscode.EventEmitter<ServerStatus>();
   readonly onDidChange = this.changed.event;
 
@@ -53,6 +55,20 @@ export class StatusTracker implements vscode.Disposable {
     return this.value;
   }
 
+  /** A debug session of ours is stopped at a breakpoint (only the editor knows). */
+  get paused(): boolean {
+    return this.pausedValue;
+  }
+
+  /** From the debug sessions' stopped/continued events: shown, and heard by listeners. */
+  setPaused(paused: boolean): void {
+    if (paused !== this.pausedValue) {
+      this.pausedValue = paused;
+      this.view.update(this.value, paused);
+      this.changed.fire(this.value);
+    }
+  }
+
   /** Takes a status from the daemon (a notification or a command's answer); ignores anything else. */
   apply(s: ServerStatus | undefined | null): void {
     if (!s || typeof s !== 'object' || !s.state) {
@@ -60,7 +76,7 @@ export class StatusTracker implements vscode.Disposable {
     }
     const prev = this.value;
     this.value = s;
-    this.view.update(s);
+    this.view.update(s, this.pausedValue);
     this.changed.fire(s);
     const { failure, reattach } = reactionsTo(prev, s, this.isAttached);
     if (failure) {

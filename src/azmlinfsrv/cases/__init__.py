@@ -7,15 +7,12 @@ test results. The case format is documented in docs/validation.md.
 Typical use::
 
     cases = load_cases(path)                      # or default_cases_path(entry, cwd)
-    swagger = fetch_swagger(host, port) if any(c.expect.swagger_schema for c in cases) else None
+    swagger = swagger_for(cases, host, port, timeout)   # /swagger.json, when a case checks against it
     for case in cases:
-        if case.error:
-            outcome = Outcome(case, error=case.error)
-        else:
-            answer = send(host, port, case.request)      # NoAnswer when none came
-            outcome = evaluate(case, answer, Tolerance(1e-6), swagger, skip_expected_json=recording)
-            if recording:
-                record(outcome)
+        outcome = run_case(case, host, port, Tolerance(1e-6), swagger, timeout, recording)
+
+``run_case`` is the whole of running one case: a broken case file is an error; otherwise
+``send`` (``NoAnswer`` is an error), ``evaluate``, and ``record`` when recording.
 """
 
 from .checks import evaluate
@@ -35,6 +32,7 @@ from .model import (
     Tolerance,
 )
 from .record import record
+from .running import needs_swagger, run_case, swagger_for
 from .schema import SchemaUnavailable, SwaggerDocument
 
 __all__ = [
@@ -59,6 +57,9 @@ __all__ = [
     "fetch_swagger",
     "load_case",
     "load_cases",
+    "needs_swagger",
     "record",
+    "run_case",
     "send",
+    "swagger_for",
 ]

@@ -81,6 +81,33 @@ class SendRequestArgs:
     timeout_ms: float | None = attrs.field(default=None, validator=_positive)
 
 
+def _cases_path(instance: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
+    """``cases`` is a folder or file, relative to the entry script's folder unless absolute."""
+    if value is not None and not os.path.exists(os.path.join(os.path.dirname(instance.entry_script), value)):
+        raise ArgumentError(f"{camel(attribute.name)} {value!r} does not exist")
+
+
+@attrs.frozen
+class ListCasesArgs:
+    """``listCases``: the sample-request cases of a scoring script (docs/validation.md)."""
+
+    entry_script: str = attrs.field(validator=_is_file)
+    cases: str | None = attrs.field(default=None, validator=_cases_path)
+
+
+@attrs.frozen
+class RunCasesArgs:
+    """``runCases``: run some (``ids``) or all cases; the rest is for a server started for the run."""
+
+    entry_script: str = attrs.field(validator=_is_file)
+    ids: list[str] | None = None
+    cases: str | None = attrs.field(default=None, validator=_cases_path)
+    model_dir: str | None = None
+    worker_count: int | None = attrs.field(default=None, validator=_positive)
+    env: dict[str, str] | None = None
+    timeout_ms: float | None = attrs.field(default=None, validator=_positive)
+
+
 @attrs.frozen
 class NoArgs:
     """``stopServer``, ``status``, ``findServers``: an empty object."""
@@ -91,7 +118,14 @@ NO_ARGS = NoArgs()
 OWN_WORKERS = DebugConfigurationsArgs()
 DEFAULT_REQUEST = SendRequestArgs()
 
-COMMAND_ARGUMENTS: tuple[type, ...] = (StartServerArgs, DebugConfigurationsArgs, SendRequestArgs, NoArgs)
+COMMAND_ARGUMENTS: tuple[type, ...] = (
+    StartServerArgs,
+    DebugConfigurationsArgs,
+    SendRequestArgs,
+    NoArgs,
+    ListCasesArgs,
+    RunCasesArgs,
+)
 
 
 # -- conversion -------------------------------------------------------------------------------
@@ -103,6 +137,13 @@ def _strict(kind: type[T], name: str) -> Callable[[Any, type], T]:
         return value
 
     return structure
+
+
+def _strings(value: Any, _: type) -> list[str]:
+    # cattrs would take any iterable: a string "ab" would become ["a", "b"].
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ArgumentError(f"expected a list of strings, got {value!r}")
+    return value
 
 
 def _number(value: Any, _: type) -> float:
@@ -117,6 +158,7 @@ def _strict_converter() -> cattrs.Converter:
     converter.register_structure_hook(int, _strict(int, "an integer"))
     converter.register_structure_hook(bool, _strict(bool, "true or false"))
     converter.register_structure_hook(float, _number)
+    converter.register_structure_hook_func(lambda t: t == list[str], _strings)
     for cls in COMMAND_ARGUMENTS:
         renames = {a.name: override(rename=camel(a.name)) for a in attrs.fields(cls)}
         converter.register_structure_hook(cls, make_dict_structure_fn(cls, converter, **renames))  # type: ignore[arg-type]

@@ -24,13 +24,15 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from . import attach, diagnostics, processes, requests
+from . import attach, cases, diagnostics, processes, requests
 from .arguments import (
     DEFAULT_REQUEST,
     NO_ARGS,
     OWN_WORKERS,
     DebugConfigurationsArgs,
+    ListCasesArgs,
     NoArgs,
+    RunCasesArgs,
     SendRequestArgs,
     StartServerArgs,
     make_converter,
@@ -46,6 +48,8 @@ CMD_STATUS = "azmlinfsrv.daemon.status"
 CMD_DEBUG_CONFIGURATIONS = "azmlinfsrv.daemon.debugConfigurations"
 CMD_FIND_SERVERS = "azmlinfsrv.daemon.findServers"
 CMD_SEND_REQUEST = "azmlinfsrv.daemon.sendRequest"
+CMD_LIST_CASES = "azmlinfsrv.daemon.listCases"
+CMD_RUN_CASES = "azmlinfsrv.daemon.runCases"
 NOTIFY_STATUS = "azmlinfsrv/status"
 NOTIFY_LOG = "azmlinfsrv/log"
 
@@ -65,12 +69,15 @@ class Daemon(LanguageServer):
             converter_factory=make_converter,
         )
         self.reload_on_save = True
+        self.start_progress = True  # a client with its own start progress turns ours off
         self.entry_script: str | None = None
         self.supervisor = Supervisor(self)
         self._last_status: dict[str, Any] | None = None
         self._diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         self._start_lock = asyncio.Lock()
+        self.case_runs = cases.CaseRuns(self.supervisor)
         atexit.register(self.supervisor.stop_now)
+        atexit.register(self.case_runs.stop_now)
 
     # -- status and log (the supervisor's Listener) ------------------------------------------
     def status(self) -> dict[str, Any]:
@@ -98,6 +105,7 @@ class Daemon(LanguageServer):
         """
         kind = event.get("event")
         request = self.supervisor.request
+        self.case_runs.run_failures.server_event(event)
         if kind in ("import_failed", "init_failed") and request:
             self._publish_failure("load", event, str(kind).replace("_", "-"), LOAD_PREFIXES[str(kind)])
         elif kind == "reloaded" or (kind == "worker_ready" and self._new_code_serves()):
@@ -156,7 +164,7 @@ class Daemon(LanguageServer):
             self.clear_kind("run")  # new code; a load failure stays until the new code has loaded
             start = asyncio.create_task(self.supervisor.start(request))
             done, _ = await asyncio.wait({start}, timeout=PROGRESS_AFTER_SECONDS)
-            if not done:
+            if not done and self.start_progress:
                 await self._progress_until(start, request)
             await start
             return self.status()
@@ -186,7 +194,8 @@ class Daemon(LanguageServer):
             if cancelled.cancelled():
                 await self.supervisor.stop()
                 break
-            doing = "waiting for the debugger" if self.supervisor.waiting_for_debugger else "init() running"
+            phase = self.supervisor.life.phase
+            doing = phase.words if phase else "starting the server"
             message = f"{doing}: {loop.time() - started:.0f} s"
             self.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
             await asyncio.wait({start}, timeout=1.0)
@@ -204,10 +213,11 @@ def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> 
 
 # -- LSP features ---------------------------------------------------------------------------
 def initialize(ls: Daemon, params: types.InitializeParams) -> None:
-    """Reads the client's options: reloadOnSave, entryScript."""
+    """Reads the client's options: reloadOnSave, entryScript, startProgress."""
     options = params.initialization_options or {}
     if isinstance(options, dict):
         ls.reload_on_save = bool(options.get("reloadOnSave", True))
+        ls.start_progress = bool(options.get("startProgress", True))
         entry = options.get("entryScript")
         ls.entry_script = os.path.abspath(entry) if entry else None
 
@@ -247,6 +257,7 @@ def did_close(ls: Daemon, params: types.DidCloseTextDocumentParams) -> None:
 async def shutdown(ls: Daemon, params: None) -> None:
     """Stops the server before pygls cancels what is left (a pending start answers first)."""
     await ls.stop_server()
+    await ls.case_runs.stop_all()
 
 
 # -- commands -------------------------------------------------------------------------------
@@ -268,7 +279,9 @@ def status(ls: Daemon, args: NoArgs = NO_ARGS) -> dict[str, Any]:
 
 async def debug_configurations(ls: Daemon, args: DebugConfigurationsArgs = OWN_WORKERS) -> dict[str, Any]:
     """Attach configurations: the daemon's workers, or those of the server ``pid`` belongs to."""
-    if args.pid and not ls.supervisor.owns(args.pid):
+    # The daemon's own server (its workers too) never goes through the attach channel: its
+    # listeners are the debug start's, and its event channel tells the daemon about them.
+    if args.pid and not ls.supervisor.owns(args.pid) and args.pid not in ls.supervisor.worker_pids():
         return await asyncio.to_thread(attach.configurations_for, args.pid)
     return {"configurations": ls.debug_configurations()}
 
@@ -286,6 +299,16 @@ async def send_request(ls: Daemon, args: SendRequestArgs = DEFAULT_REQUEST) -> d
     return await asyncio.to_thread(requests.send, current.url, args)
 
 
+async def list_cases(ls: Daemon, args: ListCasesArgs) -> dict[str, Any]:
+    """The sample-request cases of an entry script (docs/validation.md)."""
+    return await asyncio.to_thread(cases.list_cases, args)
+
+
+async def run_cases(ls: Daemon, args: RunCasesArgs) -> dict[str, Any]:
+    """Runs cases against the daemon's server for that script, else one started for the run."""
+    return await ls.case_runs.run(args)
+
+
 FEATURES: dict[str, Callable[..., Any]] = {
     types.INITIALIZE: initialize,
     types.TEXT_DOCUMENT_DID_OPEN: did_open,
@@ -301,6 +324,8 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     CMD_DEBUG_CONFIGURATIONS: debug_configurations,
     CMD_FIND_SERVERS: find_servers,
     CMD_SEND_REQUEST: send_request,
+    CMD_LIST_CASES: list_cases,
+    CMD_RUN_CASES: run_cases,
 }
 
 

@@ -41,6 +41,28 @@ TRANSITIONS: dict[ServerState, frozenset[ServerState]] = {
 }
 
 
+class Phase(str, enum.Enum):
+    """What a starting server (or a reload's new workers) is doing, least advanced first."""
+
+    WAITING_FOR_DEBUGGER = "waitingForDebugger"
+    IMPORTING = "importing"
+    INIT = "init"
+
+    @property
+    def words(self) -> str:
+        return PHASE_WORDS[self]
+
+
+PHASE_WORDS = {
+    Phase.WAITING_FOR_DEBUGGER: "waiting for the debugger",
+    Phase.IMPORTING: "importing the entry script",
+    Phase.INIT: "running init()",
+}
+# The server's events that say a worker entered a phase (docs/events.md).
+PHASE_EVENTS = {"debug_listening": Phase.WAITING_FOR_DEBUGGER, "importing": Phase.IMPORTING, "init_started": Phase.INIT}
+_PHASE_ORDER = list(Phase)
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -50,6 +72,14 @@ def _camel(name: str) -> str:
 class ErrorLocation:
     file: str
     line: int  # 1-based, as Python tracebacks count
+
+
+@dataclasses.dataclass(frozen=True)
+class LastReload:
+    """How the last reload of this server process ended; ``error`` says why when it failed."""
+
+    ok: bool
+    time: float  # the server's event time (Unix seconds): tells one reload from the next
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,9 +95,13 @@ class ServerStatus:
     debug: bool = False
     error: str | None = None  # why it failed, or why the last reload failed
     error_location: ErrorLocation | None = None
+    phase: Phase | None = None  # while starting, or while a reload's new workers load
+    reloading: bool = False  # a reload's new workers are loading; the old ones serve
+    last_reload: LastReload | None = None
     debug_configurations: list[dict[str, Any]] | None = None  # with debug: true
 
-    OPTIONAL = ("error", "error_location", "debug_configurations")  # left out of the JSON when None
+    # Left out of the JSON when None.
+    OPTIONAL = ("error", "error_location", "phase", "last_reload", "debug_configurations")
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -75,9 +109,9 @@ class ServerStatus:
             value = getattr(self, f.name)
             if value is None and f.name in self.OPTIONAL:
                 continue
-            if isinstance(value, ErrorLocation):
+            if isinstance(value, (ErrorLocation, LastReload)):
                 value = dataclasses.asdict(value)
-            out[_camel(f.name)] = value.value if isinstance(value, ServerState) else value
+            out[_camel(f.name)] = value.value if isinstance(value, enum.Enum) else value
         return out
 
 
@@ -86,6 +120,7 @@ def status_fields() -> dict[str, list[str]]:
     return {
         "ServerStatus": [_camel(f.name) for f in dataclasses.fields(ServerStatus)],
         "ErrorLocation": [_camel(f.name) for f in dataclasses.fields(ErrorLocation)],
+        "LastReload": [_camel(f.name) for f in dataclasses.fields(LastReload)],
     }
 
 
@@ -107,6 +142,8 @@ class ServerLife:
         self.pending: set[int] = set()  # workers of a reload generation, not yet serving
         self.debug_ports: dict[int, int] = {}  # worker pid -> its debugpy listener
         self.reloading = False
+        self.phases: dict[int, Phase] = {}  # workers still loading -> what each is doing
+        self.last_reload: LastReload | None = None
         self.expected_workers = 1
         self.user_root: str | None = None
 
@@ -115,12 +152,20 @@ class ServerLife:
         """A start is over: serving, failed or stopped."""
         return self.state is not ServerState.STARTING
 
+    @property
+    def phase(self) -> Phase | None:
+        """The least advanced loading worker's phase, while starting or reloading."""
+        if not self.phases or not (self.state is ServerState.STARTING or self.reloading):
+            return None
+        return min(self.phases.values(), key=_PHASE_ORDER.index)
+
     def _move(self, to: ServerState) -> None:
         if to is self.state:
             return
         if to not in TRANSITIONS[self.state]:
             logger.warning(f"ignored a move of the server's state from {self.state.value} to {to.value}")
             return
+        logger.info(f"scoring server: {self.state.value} -> {to.value}")
         self.state = to
 
     def _clear_error(self) -> None:
@@ -132,7 +177,7 @@ class ServerLife:
         self._move(ServerState.STARTING)
         self._clear_error()
         self.ready, self.pending, self.debug_ports = set(), set(), {}
-        self.reloading = False
+        self.reloading, self.phases, self.last_reload = False, {}, None
         self.expected_workers, self.user_root = expected_workers, user_root
 
     def exited(self, reason: str) -> None:
@@ -148,18 +193,23 @@ class ServerLife:
     def stopped(self) -> None:
         self._move(ServerState.STOPPED)
         self.ready, self.pending, self.debug_ports = set(), set(), {}
+        self.reloading, self.phases = False, {}
 
     # -- moves from the server's events (docs/events.md) ----------------------------------------
     def apply(self, event: dict[str, Any]) -> None:
         """Dispatch an event by name to ``_on_<event>``; unknown events change nothing."""
-        handler = getattr(self, f"_on_{event.get('event')}", None)
+        kind, pid = str(event.get("event")), int(event.get("pid") or 0)
+        if kind in PHASE_EVENTS:
+            self.phases[pid] = PHASE_EVENTS[kind]
+        handler = getattr(self, f"_on_{kind}", None)
         if handler is not None:
-            handler(event, int(event.get("pid") or 0))
+            handler(event, pid)
 
     def _on_debug_listening(self, event: dict[str, Any], pid: int) -> None:
         self.debug_ports[pid] = int(event["port"])
 
     def _on_worker_ready(self, event: dict[str, Any], pid: int) -> None:
+        self.phases.pop(pid, None)
         if self.reloading:
             self.pending.add(pid)
             return
@@ -169,6 +219,7 @@ class ServerLife:
             self._clear_error()
 
     def _on_import_failed(self, event: dict[str, Any], pid: int) -> None:
+        self.phases.pop(pid, None)
         exception = event.get("exception") or {}
         frame = deepest_user_frame(exception.get("frames") or [], self.user_root) if self.user_root else None
         self.error_location = ErrorLocation(str(frame["file"]), int(frame["line"])) if frame else None
@@ -180,12 +231,14 @@ class ServerLife:
 
     def _on_reloading(self, event: dict[str, Any], pid: int) -> None:
         self.reloading = True
-        self.pending = set()
+        self.pending, self.phases = set(), {}
         if self.state is ServerState.FAILED:
             self._move(ServerState.STARTING)
 
     def _on_reloaded(self, event: dict[str, Any], pid: int) -> None:
-        self.reloading = False
+        self.reloading, self.phases = False, {}
+        self.last_reload = LastReload(ok=True, time=float(event.get("time") or 0.0))
+        logger.info("reloaded: the saved code serves")
         self.ready = {int(p) for p in event.get("workerPids", [])}
         self.pending = set()
         self.debug_ports = {p: port for p, port in self.debug_ports.items() if p in self.ready}
@@ -193,5 +246,7 @@ class ServerLife:
         self._clear_error()
 
     def _on_reload_failed(self, event: dict[str, Any], pid: int) -> None:
-        self.reloading = False
+        self.reloading, self.phases = False, {}
+        self.last_reload = LastReload(ok=False, time=float(event.get("time") or 0.0))
         self.pending = set()
+        logger.warning(f"reload failed, the previous code still serves: {self.error}")

@@ -114,12 +114,16 @@ def server_command(request: StartRequest, port: int) -> list[str]:
 
 
 class EventReader:
-    """Reads the event file's new complete lines each time it is asked."""
+    """Reads the event file's new complete lines each time it is asked.
+
+    Events of a reload generation that a newer one replaced are dropped: a stale worker's
+    init_failed would otherwise put the old code's error on the edited file's lines."""
 
     def __init__(self, path: str) -> None:
         self.path = path
         self._offset = 0
         self._partial = b""
+        self.generation = 0  # the newest reload generation seen (docs/events.md)
 
     def read_new(self) -> list[dict[str, Any]]:
         try:
@@ -136,9 +140,16 @@ class EventReader:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if isinstance(event, dict):
+            if isinstance(event, dict) and self._current(event):
                 events.append(event)
         return events
+
+    def _current(self, event: dict[str, Any]) -> bool:
+        generation = event.get("generation")
+        if not isinstance(generation, int):
+            return True
+        self.generation = max(self.generation, generation)
+        return generation == self.generation
 
 
 class Supervisor:
@@ -174,11 +185,6 @@ class Supervisor:
         """The spawned process has not exited (it may still be starting)."""
         return self._process is not None and self._process.returncode is None
 
-    @property
-    def waiting_for_debugger(self) -> bool:
-        """Debugging, and no worker serves yet: each waits for a debugger before init()."""
-        return bool(self.request and self.request.debug and not self.life.ready)
-
     def owns(self, pid: int) -> bool:
         """``pid`` is the spawned server or one of its debuggable workers."""
         return pid == self.pid or pid in self.life.debug_ports
@@ -204,6 +210,9 @@ class Supervisor:
             debug=bool(request and request.debug),
             error=self.life.error,
             error_location=self.life.error_location,
+            phase=self.life.phase if live else None,
+            reloading=self.life.reloading and live,
+            last_reload=self.life.last_reload if live else None,
             debug_configurations=debug_configurations if request and request.debug else None,
         )
 

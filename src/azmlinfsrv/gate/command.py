@@ -21,16 +21,13 @@ from typing import TextIO
 from ..cases import (
     Case,
     CaseError,
-    NoAnswer,
     Outcome,
     SwaggerDocument,
     Tolerance,
     default_cases_path,
-    evaluate,
-    fetch_swagger,
     load_cases,
-    record,
-    send,
+    run_case,
+    swagger_for,
 )
 from ..cases.model import DEFAULT_ABSOLUTE_TOLERANCE, DEFAULT_RELATIVE_TOLERANCE
 from . import junit, report
@@ -283,9 +280,7 @@ def _classname(source: Path) -> str:
 
 def run_cases(cases: list[Case], server: ServerProcess, args: argparse.Namespace, out: TextIO) -> list[Outcome]:
     tolerance = Tolerance(args.tolerance, args.abs_tolerance)
-    swagger: SwaggerDocument | None = None
-    if any(c.expect.swagger_schema and c.error is None for c in cases):
-        swagger = fetch_swagger(HOST, server.port, args.request_timeout)
+    swagger = swagger_for(cases, HOST, server.port, args.request_timeout)
     outcomes = []
     width = max(len(c.name) for c in cases)
     for case in cases:
@@ -298,22 +293,10 @@ def run_cases(cases: list[Case], server: ServerProcess, args: argparse.Namespace
 def _run_case(
     case: Case, server: ServerProcess, tolerance: Tolerance, swagger: SwaggerDocument | None, args: argparse.Namespace
 ) -> Outcome:
-    if case.error is not None:
-        return Outcome(case, error=case.error)
-    try:
-        answer = send(HOST, server.port, case.request, args.request_timeout)
-    except NoAnswer as ex:
-        outcome = Outcome(case, error=f"{case.request.method} {case.request.path}: {ex}")
-        if server.proc.poll() is not None:
-            outcome.notes.append(f"the server exited with code {server.proc.returncode}")
-        return outcome
-    outcome = evaluate(case, answer, tolerance, swagger, skip_expected_json=args.record)
-    if args.record:
-        record(outcome)
-    if outcome.verdict != "passed":
-        exception = server.run_failure(answer.request_id)
-        if exception is not None:
-            lines = report.format_exception(exception)
-            outcome.notes.append("run() raised " + lines[0])
-            outcome.notes += lines[1:]
+    """The shared run_case, plus what only this server can tell: its exit, run()'s exception."""
+    outcome = run_case(case, HOST, server.port, tolerance, swagger, args.request_timeout, args.record)
+    if case.error is None and outcome.answer is None and server.proc.poll() is not None:
+        outcome.notes.append(f"the server exited with code {server.proc.returncode}")
+    if outcome.answer is not None and outcome.verdict != "passed":
+        outcome.notes += report.run_failure_lines(server.run_failure(outcome.answer.request_id))
     return outcome

@@ -63,6 +63,14 @@ def format_exception(exception: dict[str, Any]) -> list[str]:
     return lines
 
 
+def run_failure_lines(exception: dict[str, Any] | None) -> list[str]:
+    """``run() raised ValueError: boom`` and its user frames, for a case whose run() failed."""
+    if exception is None:
+        return []
+    lines = format_exception(exception)
+    return ["run() raised " + lines[0], *lines[1:]]
+
+
 def print_header(out: TextIO, count: int, source: Path, recording: bool) -> None:
     mode = " (recording expected answers)" if recording else ""
     print(f"azmlinfsrv test: {count} case{'s' if count != 1 else ''} from {shown_path(source)}{mode}", file=out)

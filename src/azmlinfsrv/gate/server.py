@@ -93,7 +93,15 @@ class StartFailure:
 
 
 class ServerProcess:
-    def __init__(self, argv: list[str], env: dict[str, str], log_path: Path, events_path: Path, port: int) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str],
+        log_path: Path,
+        events_path: Path,
+        port: int,
+        cwd: Path | None = None,
+    ) -> None:
         self.argv = argv
         self.port = port
         self.log_path = log_path
@@ -103,7 +111,7 @@ class ServerProcess:
             creation = {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
         with open(log_path, "wb") as log:
             self.proc = subprocess.Popen(
-                argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **creation
+                argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, **creation
             )
         self.pid = self.proc.pid
         self.started = time.monotonic()
@@ -176,11 +184,12 @@ class ServerProcess:
     def stop(self) -> None:
         """SIGTERM, a bounded wait, then SIGKILL of the whole group: nothing survives."""
         with signals_held() as received:
-            self._terminate()
+            self.terminate()
         if received:
             raise Interrupted(received[0])
 
-    def _terminate(self) -> None:
+    def terminate(self) -> None:
+        """:meth:`stop` without touching signal handlers: callable from any thread (the daemon)."""
         if self.proc.poll() is None:
             with contextlib.suppress(OSError):
                 self.proc.terminate()
@@ -206,12 +215,15 @@ def location_in_log(lines: list[str]) -> dict[str, Any] | None:
     return found
 
 
-def start(server_args: list[str], extra_env: dict[str, str], workdir: Path, log_path: Path | None) -> ServerProcess:
-    """Start ``python -m azmlinfsrv`` on a free loopback port with the given flags."""
+def start(
+    server_args: list[str], extra_env: dict[str, str], workdir: Path, log_path: Path | None, cwd: Path | None = None
+) -> ServerProcess:
+    """Start ``python -m azmlinfsrv`` on a free loopback port with the given flags (in ``cwd``,
+    the app root; default: this process's working directory, as for serving)."""
     port, health_port = free_port(), free_port()
     events_path = workdir / "events.jsonl"
     argv = [sys.executable, "-m", "azmlinfsrv", *server_args]
     argv += ["--host", HOST, "--port", str(port), "--health_port", str(health_port), "--events", str(events_path)]
     env = {**os.environ, **extra_env, PARENT_ENV: str(os.getpid()), "PYTHONUNBUFFERED": "1"}
     env.pop(EVENTS_ENV, None)
-    return ServerProcess(argv, env, log_path or workdir / "server.log", events_path, port)
+    return ServerProcess(argv, env, log_path or workdir / "server.log", events_path, port, cwd)

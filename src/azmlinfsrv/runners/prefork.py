@@ -101,6 +101,7 @@ class ReloadingArbiter(ServingArbiter):
         self._generation: set[int] | None = None  # pids of the generation being started
         self._generation_ready: set[int] = set()
         self._retiring: set[int] = set()  # workers we asked to stop
+        self._superseded: set[int] = set()  # workers of a generation a newer change made stale
         self._generations = 0  # generations spawned so far; the first is the start, later ones reloads
         self._serving = False  # whether some generation started fine
         self._waiting = False  # the code on disk fails: spawn nothing until it changes
@@ -140,20 +141,17 @@ class ReloadingArbiter(ServingArbiter):
             reports, self._reports = self._reports, []
             change, self._change_pending = self._change_pending, False
         self._retiring &= set(self.WORKERS)
-        failed = {pid for word, pid in reports if word == "failed"}
+        failed = {pid for word, pid in reports if word == "failed"} - self._superseded
         self._generation_ready |= {pid for word, pid in reports if word == "ready"}
 
+        if self._generation is not None and change:
+            self._supersede_generation()
         if self._generation is not None:
             self._advance_generation(failed)
             if self._generation is not None:
                 return  # still starting
         if change:
-            self._waiting = False
-            self._generations += 1
-            if self._generations > 1:
-                events.emit("reloading")
-            self._generation = {self.spawn_worker() for _ in range(self.num_workers)}
-            self._generation_ready = set()
+            self._spawn_generation()
             return
         if failed:
             # A replacement worker could not start the code on disk: no crash loop.
@@ -164,6 +162,31 @@ class ReloadingArbiter(ServingArbiter):
         live = set(self.WORKERS) - self._retiring
         for _ in range(self.num_workers - len(live)):
             self.spawn_worker()
+
+    def _spawn_generation(self) -> None:
+        """Fork a full set of workers for the code on disk now."""
+        self._waiting = False
+        self._generations += 1
+        events.set_generation(self._generations)  # inherited by the workers forked below
+        if self._generations > 1:
+            events.emit("reloading")
+        self._generation = {self.spawn_worker() for _ in range(self.num_workers)}
+        self._generation_ready = set()
+
+    def _supersede_generation(self) -> None:
+        """A change arrived while a generation is still starting: its code is stale already.
+
+        Its workers are told to quit at once (SIGQUIT: gunicorn's worker exits from the signal
+        handler, even in the middle of init()), so the newest save starts now instead of after
+        a stale init() that may take long, and none of them serves old code for a moment."""
+        assert self._generation is not None
+        stale = self._generation & set(self.WORKERS)
+        logger.info("Changed again while reloading: the workers still starting make way for the newest code")
+        for pid in stale:
+            self.kill_worker(pid, signal.SIGQUIT)
+        self._retiring |= stale
+        self._superseded |= self._generation
+        self._generation = None
 
     def _advance_generation(self, failed: set[int]) -> None:
         assert self._generation is not None

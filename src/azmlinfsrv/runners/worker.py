@@ -227,6 +227,14 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         attach_channel.open_channel()  # before score.py loads: a long init() can be attached to
         super().init_process()
 
+    def handle_quit(self, sig: int, frame: Any) -> None:
+        """SIGQUIT/SIGINT. While score.py is still loading (a reload generation made stale by a
+        newer save, or Ctrl+C during init()), leave at once: gunicorn's own handler raises
+        SystemExit inside init(), which would be reported as init() failing."""
+        if not self.booted:
+            os._exit(0)
+        super().handle_quit(sig, frame)
+
     def notify(self) -> None:
         """The heartbeat the arbiter's worker timeout watches. While a debugger is attached
         it is dated ahead, so a worker paused at a breakpoint is not killed as hung."""

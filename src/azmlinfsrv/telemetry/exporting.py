@@ -96,6 +96,29 @@ def _otlp_exporter(signal: str) -> Any:
     return HttpLogExporter()
 
 
+def _log_exporters(config: TelemetryConfig) -> list[Any]:
+    exporters: list[Any] = []
+    if config.connection_string is not None:
+        from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
+
+        exporters.append(AzureMonitorLogExporter(connection_string=config.connection_string))
+    if config.otlp_logs:
+        exporters.append(_otlp_exporter("LOGS"))
+    return exporters
+
+
+def _http_conventions(method: str, status: int, path: str, url: str, route: str | None) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        "http.request.method": method,
+        "http.response.status_code": status,
+        "url.path": path,
+        "url.full": url,
+    }
+    if route:
+        attributes["http.route"] = route
+    return attributes
+
+
 class RequestSpan:
     """One request's span and the context it was made current in."""
 
@@ -122,16 +145,7 @@ class Exporting:
         # without a bound; ours (shutdown) has one.
         self.tracer_provider = TracerProvider(resource=resource, shutdown_on_exit=False)
         self.logger_provider = LoggerProvider(resource=resource, shutdown_on_exit=False)
-        span_exporters, log_exporters = [], []
-        if config.connection_string is not None:
-            from azure.monitor.opentelemetry.exporter import AzureMonitorLogExporter
-
-            span_exporters.append(_app_insights_span_exporter(config.connection_string, self.tracer_provider))
-            log_exporters.append(AzureMonitorLogExporter(connection_string=config.connection_string))
-        if config.otlp_traces:
-            span_exporters.append(_otlp_exporter("TRACES"))
-        if config.otlp_logs:
-            log_exporters.append(_otlp_exporter("LOGS"))
+        span_exporters = self._span_exporters(config)
         for exporter in span_exporters:
             self.tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
         self.tracer = self.tracer_provider.get_tracer(INSTRUMENTATION_SCOPE)
@@ -139,17 +153,30 @@ class Exporting:
         # Spans that score.py makes with OpenTelemetry's API go the same way, as children of
         # the request's (the reference sets its provider globally too).
         trace.set_tracer_provider(self.tracer_provider)
-        for log_exporter in log_exporters:
-            self.logger_provider.add_log_record_processor(BatchLogRecordProcessor(log_exporter))
-        self.handler: logging.Handler | None = None
-        if log_exporters:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                self.handler = LoggingHandler(level=logging.INFO, logger_provider=self.logger_provider)
-            for name in (TRACE_LOGGER, PRINT_LOGGER):
-                logging.getLogger(name).addHandler(self.handler)
+        self.handler = self._log_handler(_log_exporters(config))
         self._propagator = TraceContextTextMapPropagator()
         self._model_ids = records.model_ids(config.model_dir)
+
+    def _span_exporters(self, config: TelemetryConfig) -> list[Any]:
+        exporters = []
+        if config.connection_string is not None:
+            exporters.append(_app_insights_span_exporter(config.connection_string, self.tracer_provider))
+        if config.otlp_traces:
+            exporters.append(_otlp_exporter("TRACES"))
+        return exporters
+
+    def _log_handler(self, exporters: list[Any]) -> logging.Handler | None:
+        """The handler that sends the request trace and print() lines to the log exporters."""
+        for exporter in exporters:
+            self.logger_provider.add_log_record_processor(BatchLogRecordProcessor(exporter))
+        if not exporters:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            handler = LoggingHandler(level=logging.INFO, logger_provider=self.logger_provider)
+        for name in (TRACE_LOGGER, PRINT_LOGGER):
+            logging.getLogger(name).addHandler(handler)
+        return handler
 
     # -- requests ---------------------------------------------------------------------------
     def request_started(self, environ: dict[str, Any]) -> RequestSpan | None:
@@ -197,16 +224,7 @@ class Exporting:
             )
         )
         # OpenTelemetry's HTTP conventions, for OTLP back-ends (and the standard fields).
-        span.set_attributes(
-            {
-                "http.request.method": method,
-                "http.response.status_code": status,
-                "url.path": path,
-                "url.full": url,
-            }
-        )
-        if route:
-            span.set_attribute("http.route", route)
+        span.set_attributes(_http_conventions(method, status, path, url, route))
         if status >= 500:
             span.set_status(Status(StatusCode.ERROR))
         span.end()

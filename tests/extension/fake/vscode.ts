@@ -129,6 +129,7 @@ export const state = {
   debugStarts: [] as any[],
   debugStops: [] as any[],
   debugFactories: new Map<string, any>(),
+  debugTrackerFactories: new Map<string, any>(),
   startDebuggingResult: true,
   extensions: [] as { id: string; packageJSON: any }[],
   statusItems: [] as any[],
@@ -136,7 +137,7 @@ export const state = {
   terminals: [] as any[],
   panels: [] as any[],
   clipboard: '',
-  progress: [] as { title?: string; messages: string[] }[],
+  progress: [] as { title?: string; messages: string[]; closed: boolean }[],
   codeLensProviders: [] as any[],
   trusted: true,
 };
@@ -195,6 +196,7 @@ export function reset(): void {
   state.debugStarts = [];
   state.debugStops = [];
   state.debugFactories = new Map();
+  state.debugTrackerFactories = new Map();
   state.startDebuggingResult = true;
   state.extensions = [];
   state.statusItems = [];
@@ -205,6 +207,7 @@ export function reset(): void {
   state.progress = [];
   state.codeLensProviders = [];
   state.trusted = true;
+  testing.reset();
 }
 
 function message(level: Message['level']) {
@@ -232,12 +235,24 @@ export const window = {
     return h ? h(items) : undefined;
   },
   async withProgress(opts: any, task: (p: any, t: any) => Promise<any>): Promise<any> {
-    const rec = { title: opts.title as string | undefined, messages: [] as string[] };
+    const rec = { title: opts.title as string | undefined, messages: [] as string[], closed: false };
     state.progress.push(rec);
-    return task({ report: (m: any) => m.message && rec.messages.push(m.message) }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+    try {
+      return await task({ report: (m: any) => m.message && rec.messages.push(m.message) }, { isCancellationRequested: false, onCancellationRequested: () => new Disposable() });
+    } finally {
+      rec.closed = true;
+    }
   },
-  createOutputChannel(name: string): any {
-    const ch = { name, lines: [] as string[], shown: 0, appendLine: (l: string) => ch.lines.push(l), append: (l: string) => ch.lines.push(l), show: () => ch.shown++, clear: () => (ch.lines = []), dispose: () => undefined, replace: () => undefined, hide: () => undefined };
+  createOutputChannel(name: string, options?: string | { log: true }): any {
+    const ch = { name, options, lines: [] as string[], shown: 0, appendLine: (l: string) => ch.lines.push(l), append: (l: string) => ch.lines.push(l), show: () => ch.shown++, clear: () => (ch.lines = []), dispose: () => undefined, replace: () => undefined, hide: () => undefined };
+    if (typeof options === 'object' && options.log) {
+      // A LogOutputChannel: each level's lines also kept apart, as "[level] text".
+      const levelled = ch as any;
+      levelled.leveled = [] as string[];
+      for (const level of ['trace', 'debug', 'info', 'warn', 'error']) {
+        levelled[level] = (l: string) => (ch.lines.push(l), levelled.leveled.push(`[${level}] ${l}`));
+      }
+    }
     state.outputs.push(ch);
     return ch;
   },
@@ -312,6 +327,11 @@ export const workspace = {
     return state.trusted;
   },
   onDidGrantWorkspaceTrust: onDidGrantWorkspaceTrust.event,
+  createFileSystemWatcher(glob: string): any {
+    const w = { glob, create: new EventEmitter<Uri>(), change: new EventEmitter<Uri>(), delete: new EventEmitter<Uri>(), disposed: false };
+    testing.watchers.push(w);
+    return { onDidCreate: w.create.event, onDidChange: w.change.event, onDidDelete: w.delete.event, dispose: () => (w.disposed = true) };
+  },
 };
 
 export const commands = {
@@ -349,6 +369,10 @@ export const debug = {
     state.debugFactories.set(type, factory);
     return new Disposable();
   },
+  registerDebugAdapterTrackerFactory(type: string, factory: any): Disposable {
+    state.debugTrackerFactories.set(type, factory);
+    return new Disposable(() => state.debugTrackerFactories.delete(type));
+  },
 };
 
 /** Ends a debug session as VS Code does when the debuggee goes away. */
@@ -385,5 +409,122 @@ export const languages = {
   registerCodeLensProvider(selector: any, provider: any): Disposable {
     state.codeLensProviders.push({ selector, provider });
     return new Disposable();
+  },
+};
+
+// ------------------------------------------------------------------ the Testing API (testing/)
+
+export class Location {
+  constructor(
+    readonly uri: Uri,
+    readonly range: Position | Range,
+  ) {}
+}
+
+export class TestMessage {
+  expectedOutput?: string;
+  actualOutput?: string;
+  location?: Location;
+  constructor(readonly message: string) {}
+  static diff(message: string, expected: string, actual: string): TestMessage {
+    const m = new TestMessage(message);
+    m.expectedOutput = expected;
+    m.actualOutput = actual;
+    return m;
+  }
+}
+
+export enum TestRunProfileKind {
+  Run = 1,
+  Debug = 2,
+  Coverage = 3,
+}
+
+export class TestRunRequest {
+  constructor(
+    readonly include?: any[],
+    readonly exclude?: any[],
+    readonly profile?: any,
+  ) {}
+}
+
+class TestItemCollection {
+  private readonly items = new Map<string, any>();
+  get size(): number {
+    return this.items.size;
+  }
+  add(item: any): void {
+    this.items.set(item.id, item);
+  }
+  replace(items: readonly any[]): void {
+    this.items.clear();
+    items.forEach((i) => this.add(i));
+  }
+  get(id: string): any {
+    return this.items.get(id);
+  }
+  delete(id: string): void {
+    this.items.delete(id);
+  }
+  forEach(fn: (item: any) => unknown): void {
+    [...this.items.values()].forEach((i) => fn(i));
+  }
+}
+
+/** A test run as recorded: every call on it, in order ({kind, id, message?, duration?}). */
+export interface RecordedRun {
+  request: any;
+  calls: { kind: string; id?: string; message?: TestMessage; duration?: number; output?: string }[];
+  ended: boolean;
+}
+
+function createTestRun(request: any): any {
+  const rec: RecordedRun = { request, calls: [], ended: false };
+  testing.runs.push(rec);
+  const call = (kind: string) => (item: any, message?: any, duration?: number) => rec.calls.push({ kind, id: item.id, message, duration });
+  return {
+    enqueued: call('enqueued'),
+    started: call('started'),
+    skipped: call('skipped'),
+    passed: (item: any, duration?: number) => rec.calls.push({ kind: 'passed', id: item.id, duration }),
+    failed: call('failed'),
+    errored: call('errored'),
+    appendOutput: (output: string) => rec.calls.push({ kind: 'output', output }),
+    end: () => (rec.ended = true),
+  };
+}
+
+/** Test controllers, runs and file watchers the extension created. */
+export const testing = {
+  controllers: [] as any[],
+  runs: [] as RecordedRun[],
+  watchers: [] as { glob: string; create: EventEmitter<Uri>; change: EventEmitter<Uri>; delete: EventEmitter<Uri>; disposed: boolean }[],
+  reset(): void {
+    testing.controllers = [];
+    testing.runs = [];
+    testing.watchers = [];
+  },
+};
+
+export const tests = {
+  createTestController(id: string, label: string): any {
+    const ctl = {
+      id,
+      label,
+      items: new TestItemCollection(),
+      profiles: [] as any[],
+      refreshHandler: undefined as undefined | (() => unknown),
+      disposed: false,
+      createTestItem: (itemId: string, itemLabel: string, uri?: Uri) => ({ id: itemId, label: itemLabel, uri, children: new TestItemCollection() }),
+      createRunProfile(profileLabel: string, kind: TestRunProfileKind, runHandler: (r: any, t: any) => unknown, isDefault?: boolean) {
+        const profile = { label: profileLabel, kind, runHandler, isDefault };
+        ctl.profiles.push(profile);
+        return { ...profile, dispose: () => undefined };
+      },
+      createTestRun: (request: any) => createTestRun(request),
+      dispose: () => (ctl.disposed = true),
+    };
+    testing.controllers.push(ctl);
+    return ctl;
   },
 };
