@@ -50,6 +50,7 @@ describe('attaching to a server started by hand', () => {
     const daemons = { ensure: async () => daemon, current: () => daemon };
     follow = new HandStartedAttach(daemons, debug, { appendLine: (l) => logs.push(l), show: () => undefined }, (pid) => !dead.has(pid));
     follow.pollMs = 5;
+    follow.exitGraceMs = 50;
   });
 
   afterEach(() => follow.dispose());
@@ -66,6 +67,16 @@ describe('attaching to a server started by hand', () => {
     assert.match(logs.at(-1) ?? '', /1 new worker\(s\) of azmlinfsrv 900/);
   });
 
+  it('waits for a worker that is still exiting when its session ends', async () => {
+    await follow.attach(daemon, 900);
+    workers = [902];
+    fake.terminateSession({ configuration: { workerPid: 901 } }); // 901 still exits
+    await new Promise((r) => setTimeout(r, 15));
+    dead.add(901);
+    await until(() => attached.length === 2);
+    assert.equal(attached[1].workerPid, 902);
+  });
+
   it('waits for a successor that is still starting', async () => {
     await follow.attach(daemon, 900);
     workers = [];
@@ -80,7 +91,7 @@ describe('attaching to a server started by hand', () => {
   it('leaves a session the user ended while its worker lives', async () => {
     await follow.attach(daemon, 900);
     fake.terminateSession({ configuration: { workerPid: 901 } });
-    await new Promise((r) => setTimeout(r, 30));
+    await new Promise((r) => setTimeout(r, 120)); // past exitGraceMs
     assert.deepEqual(asked, [{ pid: 900 }], 'nothing asked again');
   });
 

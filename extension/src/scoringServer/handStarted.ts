@@ -37,6 +37,8 @@ export class HandStartedAttach implements vscode.Disposable {
   /** Between asks while waiting for a reload's new worker, and how long to wait at most. */
   pollMs = 500;
   limitMs = 120_000;
+  /** How long a worker whose session ended may take to exit before it counts as still running. */
+  exitGraceMs = 10_000;
 
   constructor(
     private readonly daemons: DaemonSource,
@@ -76,11 +78,28 @@ export class HandStartedAttach implements vscode.Disposable {
 
   private ended(config: vscode.DebugConfiguration): void {
     const worker = workerOf(config);
-    if (this.server === undefined || worker === undefined || !this.seen.has(worker) || this.alive(worker)) {
+    if (this.server === undefined || worker === undefined || !this.seen.has(worker)) {
       return;
     }
     const server = this.server;
-    this.following = this.following.then(() => this.attachNewWorkers(server));
+    this.following = this.following.then(async () => {
+      if (await this.exits(worker)) {
+        await this.attachNewWorkers(server);
+      }
+    });
+  }
+
+  /** Whether the worker exits soon: a session ends as its worker starts exiting, a little
+   * before the process is gone; one the user ended leaves the worker running. */
+  private async exits(worker: number): Promise<boolean> {
+    const deadline = Date.now() + this.exitGraceMs;
+    while (this.alive(worker)) {
+      if (Date.now() >= deadline) {
+        return false;
+      }
+      await sleep(this.pollMs);
+    }
+    return true;
   }
 
   /** A followed worker is gone: wait (bounded) for its successor and attach to it. */
