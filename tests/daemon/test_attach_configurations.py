@@ -4,8 +4,11 @@ one error that says why when neither works."""
 
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any
 
+import psutil
 import pytest
 
 from azmlinfsrv.daemon import attach, processes
@@ -74,3 +77,29 @@ def test_a_listener_must_be_loopback_and_the_workers_own(monkeypatch: pytest.Mon
     monkeypatch.setattr(attach, "listener_serves", lambda worker, port: False)
     port, problem = attach.ask_worker(11, "/run/11.sock", None)
     assert port is None and "its own debug adapter does not listen" in str(problem)
+
+
+class _Adapter:
+    """What psutil.process_iter yields for this process, dressed as a debugpy adapter."""
+
+    pid = os.getpid()
+    info = {"cmdline": ["python", "-m", "debugpy.adapter"]}
+
+
+@pytest.mark.parametrize("table", ["machine-wide", "denied (macOS without root)"])
+def test_the_listener_must_hold_the_workers_connection(monkeypatch: pytest.MonkeyPatch, table: str) -> None:
+    """This process plays both the worker and its adapter: a real listener and connection."""
+    if table != "machine-wide":
+
+        def denied(kind: str = "inet") -> list[Any]:
+            raise psutil.AccessDenied()
+
+        monkeypatch.setattr(attach.psutil, "net_connections", denied)
+        monkeypatch.setattr(attach.psutil, "process_iter", lambda attrs=None: [_Adapter()])
+    with socket.create_server(("127.0.0.1", 0)) as listener, socket.socket() as worker_side:
+        port = listener.getsockname()[1]
+        assert not attach.listener_serves(os.getpid(), port)  # nothing of the worker's reaches it
+        worker_side.connect(("127.0.0.1", port))
+        accepted, _ = listener.accept()
+        with accepted:
+            assert attach.listener_serves(os.getpid(), port)

@@ -77,6 +77,21 @@ def _tcp(process: psutil.Process) -> list[Any]:
         return []
 
 
+def _listener_pids(port: int) -> list[int]:
+    """The processes listening on 127.0.0.1:``port``. The machine-wide table needs root on
+    macOS; there, this user's debugpy adapters are looked at one by one instead."""
+    try:
+        table = psutil.net_connections(kind="tcp4")
+        candidates = [c.pid for c in table if c.status == psutil.CONN_LISTEN and c.laddr == (LOOPBACK, port) and c.pid]
+    except psutil.AccessDenied:
+        candidates = [p.pid for p in psutil.process_iter(["cmdline"]) if "debugpy" in " ".join(p.info["cmdline"] or [])]
+    return [
+        pid
+        for pid in candidates
+        if any(c.status == psutil.CONN_LISTEN and c.laddr == (LOOPBACK, port) for c in _tcp(psutil.Process(pid)))
+    ]
+
+
 def listener_serves(worker: int, port: int) -> bool:
     """The process listening on 127.0.0.1:``port`` is the worker's own debug adapter: it runs
     as this user and holds the other end of one of the worker's connections (debugpy's
@@ -84,19 +99,13 @@ def listener_serves(worker: int, port: int) -> bool:
     a stranger's listener."""
     try:
         worker_ends = {c.laddr for c in _tcp(psutil.Process(worker)) if c.raddr}
-        listening = psutil.net_connections(kind="tcp4")
-    except psutil.Error:
-        return False
-    for c in listening:
-        if c.status != psutil.CONN_LISTEN or c.laddr != (LOOPBACK, port) or not c.pid:
-            continue
-        try:
-            adapter = psutil.Process(c.pid)
+        for pid in _listener_pids(port):
+            adapter = psutil.Process(pid)
             if adapter.uids().real != os.geteuid():
                 return False
-        except psutil.Error:
-            return False
-        return any(a.raddr and a.raddr in worker_ends for a in _tcp(adapter))
+            return any(a.raddr and a.raddr in worker_ends for a in _tcp(adapter))
+    except psutil.Error:
+        return False
     return False
 
 
