@@ -32,8 +32,8 @@ run: $(STAMP)
 
 # --- Python: server, daemon, reliability ------------------------------------------------
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests examples bench
-	$(VENV)/bin/ruff format --check src tests examples bench
+	$(VENV)/bin/ruff check src tests examples bench bundled
+	$(VENV)/bin/ruff format --check src tests examples bench bundled
 	$(VENV)/bin/mypy
 
 # In-process tests of pure functions and single pieces: seconds, no process started.
@@ -117,8 +117,10 @@ test-webview: $(NODE_STAMP)
 	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	npm run test:webview
 
-vsix: $(NODE_STAMP)
-	npm run package
+# The platform-specific .vsix of this machine: bundled/build.py unpacks the pinned wheels
+# (pip's cache and build/bundle/wheels keep rebuilds offline), then vsce packages.
+vsix: $(STAMP) $(NODE_STAMP)
+	PYTHON=$(abspath $(PY)) npm run package
 
 # code-server (a real VS Code) comes from the npm registry + Debian packages, into ~/.cache.
 test-e2e: $(STAMP) vsix
@@ -128,4 +130,4 @@ test-e2e: $(STAMP) vsix
 test: lint test-unit test-server test-gate test-daemon test-telemetry test-reliability test-image lint-extension test-extension test-webview test-e2e
 
 clean:
-	rm -rf $(VENV) build *.egg-info node_modules dist out azmlinfsrv.vsix
+	rm -rf $(VENV) build *.egg-info node_modules dist out azmlinfsrv*.vsix bundled/app bundled/libs bundled/target.txt

@@ -20,6 +20,13 @@
   const response = $('response');
   const historySection = $('history-section');
   const historySelect = $('history');
+  const samplesSelect = $('samples');
+  const progress = $('progress');
+  const progressText = $('progress-text');
+  const placeholder = $('placeholder');
+  const failure = $('failure');
+  /** @type {any} */
+  let progressTimer;
 
   /** @type {string | undefined} */
   let currentBodyFile;
@@ -50,6 +57,7 @@
     method.value = r.method;
     pathInput.value = r.path;
     headers.value = r.headersText;
+    updateHeadersSummary();
     body.value = r.body || '';
     setBodyFile(r.bodyFile, note);
     validateBody();
@@ -62,6 +70,68 @@
     bodyFile.hidden = !currentBodyFile;
     body.hidden = !!currentBodyFile;
     bodyFileText.textContent = currentBodyFile ? note || 'Body: ' + currentBodyFile : '';
+  }
+
+  function updateHeadersSummary() {
+    const n = headers.value.split(/\r?\n/).filter((/** @type {string} */ l) => /^[^#:][^:]*:/.test(l.trim())).length;
+    $('headers-summary').textContent = 'Headers (' + n + ')';
+  }
+
+  /** @param {{label: string, file: string}[]} items @param {string} [selected] */
+  function setSamples(items, selected) {
+    samplesSelect.replaceChildren();
+    for (const it of items || []) {
+      const o = document.createElement('option');
+      o.value = it.file;
+      o.textContent = it.label;
+      o.title = it.file;
+      samplesSelect.appendChild(o);
+    }
+    if (!items || !items.length) {
+      const o = document.createElement('option');
+      o.value = '';
+      o.textContent = '(no samples: Save as Sample… makes one)';
+      samplesSelect.appendChild(o);
+    }
+    samplesSelect.disabled = !items || !items.length;
+    samplesSelect.value = selected || '';
+  }
+
+  /** @param {any} m */
+  function applyPrefill(m) {
+    fill(m.request, m.bodyFileNote);
+    $('source').textContent = m.source || '';
+    setSamples(m.samples, m.selected);
+  }
+
+  /** A send clears the previous answer and shows how long it has been waiting, with Cancel. */
+  function startProgress(/** @type {string} */ label) {
+    clearResponse();
+    placeholder.hidden = true;
+    const t0 = Date.now();
+    const tick = () => (progressText.textContent = 'Sending ' + label + '… ' + ((Date.now() - t0) / 1000).toFixed(1) + ' s');
+    tick();
+    window.clearInterval(progressTimer);
+    progressTimer = window.setInterval(tick, 100);
+    progress.hidden = false;
+    send.disabled = true;
+    send.textContent = 'Sending…';
+  }
+
+  function stopProgress() {
+    window.clearInterval(progressTimer);
+    progress.hidden = true;
+    send.disabled = false;
+    send.textContent = 'Send';
+  }
+
+  function clearResponse() {
+    showError('');
+    response.hidden = true;
+    failure.hidden = true;
+    $('response-body').replaceChildren();
+    $('response-headers').querySelector('tbody').replaceChildren();
+    $('response-image').removeAttribute('src');
   }
 
   function isJsonRequest() {
@@ -90,6 +160,7 @@
   /** @param {any} v */
   function showResponse(v) {
     showError('');
+    placeholder.hidden = true;
     response.hidden = false;
     const status = $('status');
     status.textContent = v.status + (v.statusText ? ' ' + v.statusText : '');
@@ -121,8 +192,90 @@
       pre.textContent = '';
     } else {
       img.removeAttribute('src');
-      pre.textContent = v.kind === 'empty' ? '(empty body)' : v.text || '';
+      pre.replaceChildren();
+      const tree = v.kind === 'json' && !v.truncated ? jsonTree(v.text || '') : undefined;
+      if (tree) pre.appendChild(tree);
+      else pre.textContent = v.kind === 'empty' ? '(empty body)' : v.text || '';
     }
+  }
+
+  const MAX_JSON_NODES = 20000;
+
+  /** Pretty JSON as highlighted, foldable nodes; its text is exactly the pretty-printed JSON. */
+  function jsonTree(/** @type {string} */ text) {
+    let value;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    const budget = { nodes: 0 };
+    const frag = document.createDocumentFragment();
+    appendValue(frag, value, 0, budget);
+    return budget.nodes > MAX_JSON_NODES ? undefined : frag;
+  }
+
+  /** @param {string} cls @param {string} text */
+  function token(cls, text) {
+    const span = document.createElement('span');
+    span.className = cls;
+    span.textContent = text;
+    return span;
+  }
+
+  /**
+   * Appends `v`; `label` (a member's `"key": `) goes inside a fold, after its toggle, so the
+   * toggle sits at the start of the line as in the editor's gutter.
+   * @param {Node} parent @param {any} v @param {number} depth @param {{nodes: number}} budget @param {Node[]} [label]
+   */
+  function appendValue(parent, v, depth, budget, label = []) {
+    budget.nodes++;
+    const isArray = Array.isArray(v);
+    const entries = v !== null && typeof v === 'object' ? (isArray ? v.map((/** @type {any} */ x, /** @type {number} */ i) => [i, x]) : Object.entries(v)) : [];
+    if (!entries.length) {
+      parent.append(...label, scalar(v, isArray));
+      return;
+    }
+    const fold = document.createElement('span');
+    fold.className = 'fold';
+    const toggle = document.createElement('span');
+    toggle.className = 'toggle';
+    toggle.setAttribute('role', 'button');
+    toggle.setAttribute('aria-label', 'Fold');
+    toggle.tabIndex = 0;
+    const inner = document.createElement('span');
+    inner.className = 'inner';
+    const pad = '  '.repeat(depth + 1);
+    entries.forEach(([k, x], i) => {
+      inner.appendChild(document.createTextNode('\n' + pad));
+      appendValue(inner, x, depth + 1, budget, isArray ? [] : [token('k', JSON.stringify(k)), document.createTextNode(': ')]);
+      if (i < entries.length - 1) inner.appendChild(document.createTextNode(','));
+    });
+    inner.appendChild(document.createTextNode('\n' + '  '.repeat(depth)));
+    const n = entries.length;
+    const summary = token('summary', ' … ' + n + (isArray ? (n === 1 ? ' item ' : ' items ') : n === 1 ? ' key ' : ' keys '));
+    fold.append(toggle, ...label, document.createTextNode(isArray ? '[' : '{'), inner, summary, document.createTextNode(isArray ? ']' : '}'));
+    parent.appendChild(fold);
+  }
+
+  /** A JSON scalar (or an empty object/array) as a highlighted token. @param {any} v @param {boolean} isArray */
+  function scalar(v, isArray) {
+    if (v === null) return token('z', 'null');
+    if (typeof v === 'string') return token('s', JSON.stringify(v));
+    if (typeof v === 'number') return token('n', JSON.stringify(v));
+    if (typeof v === 'boolean') return token('b', String(v));
+    return document.createTextNode(isArray ? '[]' : '{}');
+  }
+
+  /** Folds or unfolds the value whose toggle was clicked (or activated with Enter/Space). */
+  function onToggle(/** @type {Event} */ e) {
+    const t = /** @type {HTMLElement} */ (e.target);
+    if (!t.classList || !t.classList.contains('toggle')) return;
+    const key = 'key' in e ? /** @type {any} */ (e).key : undefined;
+    if (key !== undefined && key !== 'Enter' && key !== ' ') return;
+    e.preventDefault();
+    const folded = t.parentElement.classList.toggle('folded');
+    t.setAttribute('aria-label', folded ? 'Unfold' : 'Fold');
   }
 
   /** @param {number} n */
@@ -130,6 +283,16 @@
     if (n < 1024) return n + ' B';
     if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KB';
     return (n / 1024 / 1024).toFixed(1) + ' MB';
+  }
+
+  /** A run() failure: its message and a link to its line (the Problem the daemon published). */
+  function showFailure(/** @type {{message: string, file: string, line: number}} */ f) {
+    $('failure-text').textContent = f.message + ' ';
+    const name = f.file.split(/[\\/]/).pop();
+    $('failure-link').textContent = 'Go to ' + name + ':' + f.line;
+    failure.dataset.file = f.file;
+    failure.dataset.line = String(f.line);
+    failure.hidden = false;
   }
 
   /** @param {any[]} items */
@@ -166,6 +329,18 @@
     saveState();
   });
   $('clear-history').addEventListener('click', () => vscode.postMessage({ type: 'clearHistory' }));
+  $('cancel').addEventListener('click', () => vscode.postMessage({ type: 'cancel' }));
+  $('save-response').addEventListener('click', () => vscode.postMessage({ type: 'saveResponse' }));
+  $('open-response').addEventListener('click', () => vscode.postMessage({ type: 'openResponse' }));
+  $('save-sample').addEventListener('click', () => vscode.postMessage({ type: 'saveSample', request: request() }));
+  samplesSelect.addEventListener('change', () => samplesSelect.value && vscode.postMessage({ type: 'pickSample', file: samplesSelect.value }));
+  $('response-body').addEventListener('click', onToggle);
+  $('response-body').addEventListener('keydown', onToggle);
+  $('failure-link').addEventListener('click', () => {
+    const f = failure.dataset;
+    if (f.file) vscode.postMessage({ type: 'openLocation', file: f.file, line: Number(f.line) });
+  });
+  headers.addEventListener('input', updateHeadersSummary);
   historySelect.addEventListener('change', () => {
     const h = history[Number(historySelect.value)];
     if (historySelect.value !== '' && h) {
@@ -187,27 +362,36 @@
     if (!m || typeof m.type !== 'string') return;
     switch (m.type) {
       case 'init':
-        fill(m.request, m.bodyFileNote);
-        $('source').textContent = m.source || '';
+        applyPrefill(m);
         $('target').textContent = m.target || 'server not running (Send starts it)';
         setHistory(m.history);
+        break;
+      case 'sample':
+        applyPrefill(m);
+        break;
+      case 'samples':
+        setSamples(m.samples, m.selected);
         break;
       case 'target':
         $('target').textContent = m.target || (m.state === 'starting' ? 'starting…' : 'server not running (Send starts it)');
         break;
       case 'sending':
-        send.disabled = true;
-        send.textContent = 'Sending…';
-        showError('');
+        startProgress(m.label || '');
         break;
       case 'response':
-        send.disabled = false;
-        send.textContent = 'Send';
+        stopProgress();
         showResponse(m.view);
         break;
+      case 'failure':
+        showFailure(m.failure);
+        break;
+      case 'cancelled':
+        stopProgress();
+        placeholder.textContent = 'Cancelled: the request was aborted.';
+        placeholder.hidden = false;
+        break;
       case 'error':
-        send.disabled = false;
-        send.textContent = 'Send';
+        stopProgress();
         showError(m.message);
         break;
       case 'history':

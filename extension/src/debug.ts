@@ -5,6 +5,7 @@
  */
 import * as vscode from 'vscode';
 import { AttachConfiguration } from './protocol';
+import { launcherCommand } from './common/python';
 
 export const OWN_DEBUG_TYPE = 'azmlinfsrv-debugpy';
 export const KEY_FIELD = '__azmlinfsrvKey';
@@ -33,21 +34,28 @@ export function configKey(c: AttachConfiguration): string {
   return `name:${c.name ?? ''}`;
 }
 
-export function toSessionConfig(c: AttachConfiguration, type: string): vscode.DebugConfiguration {
+/** A worker's session is named for what it is, `score.py worker 1234`, when the script is known. */
+export function toSessionConfig(c: AttachConfiguration, type: string, script?: string): vscode.DebugConfiguration {
+  const pid = typeof c.workerPid === 'number' ? c.workerPid : c.processId;
   const name =
-    c.name ??
-    (c.processId !== undefined ? `AzureML Scoring: attach to PID ${c.processId}` : `AzureML Scoring: worker ${c.connect?.port ?? ''}`);
+    script && pid !== undefined
+      ? `${script.split(/[\\/]/).pop()} worker ${pid}`
+      : (c.name ?? (c.processId !== undefined ? `AzureML Scoring: attach to PID ${c.processId}` : `AzureML Scoring: worker ${c.connect?.port ?? ''}`));
   return { ...c, type, request: 'attach', name, [KEY_FIELD]: configKey(c) };
 }
 
 /**
  * The adapter for our own debug type, as the Python Debugger extension does it: a worker that
  * called debugpy.listen() already runs an adapter, so a `connect` configuration talks to it
- * directly (DebugAdapterServer); a `processId` attach (PID injection) needs a fresh adapter,
- * `<python> -m debugpy.adapter`.
+ * directly (DebugAdapterServer); a `processId` attach (PID injection) needs a fresh adapter:
+ * debugpy's, from the libraries the extension carries (`launch.py adapter`), since the user's
+ * environment need not have debugpy.
  */
 export class DebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
-  constructor(private readonly python: () => string | undefined) {}
+  constructor(
+    private readonly python: () => string | undefined,
+    private readonly extensionPath: string,
+  ) {}
 
   createDebugAdapterDescriptor(session: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
     const connect = session.configuration.connect as { host?: string; port?: number } | undefined;
@@ -58,7 +66,8 @@ export class DebugAdapterFactory implements vscode.DebugAdapterDescriptorFactory
     if (!python) {
       throw new Error('No Python interpreter for the debug adapter: run "AzureML Scoring: Start Scoring Server" first.');
     }
-    return new vscode.DebugAdapterExecutable(python, ['-m', 'debugpy.adapter']);
+    const { command, args } = launcherCommand(this.extensionPath, python, 'adapter');
+    return new vscode.DebugAdapterExecutable(command, args);
   }
 }
 
@@ -66,10 +75,13 @@ export class DebugManager implements vscode.Disposable {
   private readonly sessions = new Map<string, vscode.DebugSession>();
   private readonly pending = new Set<string>();
   private readonly disposables: vscode.Disposable[] = [];
+  /** The F5 session (launchSession) whose children the worker sessions are, while there is one. */
+  parent: vscode.DebugSession | undefined;
 
   constructor(
     private readonly folder: () => vscode.WorkspaceFolder | undefined,
     private readonly log: (line: string) => void = () => undefined,
+    private readonly script: () => string | null | undefined = () => undefined,
   ) {
     this.disposables.push(
       vscode.debug.onDidStartDebugSession((s) => {
@@ -112,10 +124,12 @@ export class DebugManager implements vscode.Disposable {
         continue;
       }
       this.pending.add(key);
-      const cfg = toSessionConfig(c, type);
+      const cfg = toSessionConfig(c, type, this.script() ?? undefined);
       this.log(`Attaching debugger (${type}): ${key}`);
       try {
-        const ok = await vscode.debug.startDebugging(this.folder(), cfg);
+        // Under an F5 session, stopping a worker's session ends the parent (and the server) too.
+        const options = this.parent ? { parentSession: this.parent, lifecycleManagedByParent: true } : undefined;
+        const ok = await vscode.debug.startDebugging(this.folder(), cfg, options);
         if (ok) {
           started++;
         } else {

@@ -7,9 +7,11 @@ import { OUTPUT_CHANNEL_NAME, SECTION, SERVER_LOG_CHANNEL_NAME } from './common/
 import { DaemonClient } from './common/daemonClient';
 import { DaemonManager, mementoPrompts } from './common/daemonManager';
 import { errorText, levelledChannel, LogView } from './common/logging';
-import { checkDaemonImportable, hasPythonExtension, installCommand, pythonFromExtension, resolveInterpreter } from './common/python';
+import { checkInterpreter, daemonCommand, hasPythonExtension, pythonFromExtension, resolveInterpreter } from './common/python';
 import { firstWorkspaceFolder, readSettings } from './common/settings';
 import { DebugAdapterFactory, DebugManager, OWN_DEBUG_TYPE } from './debug';
+import { LAUNCH_TYPE, LaunchConfigProvider } from './launchConfig';
+import { LaunchHost, ServerDebugAdapterFactory } from './launchSession';
 import { RequestHistory } from './history';
 import { DaemonCommands, SendRequestResult } from './protocol';
 import { PanelHost } from './requestPanel';
@@ -29,7 +31,7 @@ export interface Extension {
 const workspacePaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
 
 /** The daemon's owner; `controller()` is late-bound because the controller needs the manager. */
-function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView, state: vscode.Memento, controller: () => Controller): DaemonManager {
+function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView, context: vscode.ExtensionContext, controller: () => Controller): DaemonManager {
   const mgr: DaemonManager = new DaemonManager({
     resolveInterpreter: () =>
       resolveInterpreter({
@@ -37,8 +39,7 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
         pythonExtension: () => pythonFromExtension(vscode.workspace.workspaceFolders?.[0]?.uri),
         workspaceFolders: workspacePaths(),
       }),
-    checkImportable: (python) => checkDaemonImportable(python),
-    installCommand: (python) => installCommand(python, workspacePaths()),
+    checkInterpreter: (python) => checkInterpreter(python),
     initOptions: () => {
       const s = readSettings();
       // Our own start progress says what the start does, paused in the debugger included: not the daemon's too.
@@ -46,7 +47,8 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
       return s.entryScript ? { ...base, entryScript: s.entryScript } : base;
     },
     createClient: (python, init) => {
-      const client: DaemonClient = new DaemonClient(python, init, levelledChannel(output), {
+      const { args } = daemonCommand(context.extensionUri.fsPath, python);
+      const client: DaemonClient = new DaemonClient(python, args, init, levelledChannel(output), {
         onStatus: (s) => controller().applyStatus(s),
         onLog: (text) => serverLog.appendLine(text.replace(/\r?\n$/, '')),
         onStopped: () => mgr.clientStopped(client),
@@ -57,7 +59,7 @@ function createDaemonManager(output: vscode.LogOutputChannel, serverLog: LogView
     log: (l) => output.appendLine(l),
     canSelectInterpreter: hasPythonExtension,
     isTrusted: () => vscode.workspace.isTrusted,
-    prompts: mementoPrompts(state),
+    prompts: mementoPrompts(context.workspaceState),
   });
   return mgr;
 }
@@ -78,8 +80,26 @@ function panelHostFor(ctl: Controller, mgr: DaemonManager): PanelHost {
     },
     onDidChangeStatus: ctl.onDidChangeStatus,
     send: (r, script) => ctl.send(r, script),
+    cancel: async (requestId) => void (await mgr.current()?.command(DaemonCommands.cancelRequest, { requestId })),
     swagger,
     entryScript: (u) => ctl.entryScript(u),
+  };
+}
+
+/** What an F5 (`azmlinfsrv` launch) session needs: start under the debugger as the workers' parent, stop. */
+function launchHostFor(ctl: Controller, debug: DebugManager): LaunchHost {
+  return {
+    start: (script, args, parent) => {
+      debug.parent = parent;
+      return ctl.start(vscode.Uri.file(script), { debug: true, args });
+    },
+    stop: () => ctl.stop(),
+    release: (parent) => {
+      if (debug.parent?.id === parent.id) {
+        debug.parent = undefined;
+      }
+    },
+    onDidChangeStatus: ctl.onDidChangeStatus,
   };
 }
 
@@ -157,10 +177,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
   const output = vscode.window.createOutputChannel(OUTPUT_CHANNEL_NAME, { log: true });
   const serverLog = vscode.window.createOutputChannel(SERVER_LOG_CHANNEL_NAME, 'log');
   const statusBar = new StatusBar();
-  const debug = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l));
-  const mgr = createDaemonManager(output, serverLog, context.workspaceState, () => ctl);
+  const debug: DebugManager = new DebugManager(() => vscode.workspace.workspaceFolders?.[0], (l) => output.appendLine(l), (): string | null | undefined => ctl.status.entryScript);
+  const mgr = createDaemonManager(output, serverLog, context, () => ctl);
   manager = mgr;
-  const ctl = new Controller(mgr, statusBar, output, debug);
+  const ctl: Controller = new Controller(mgr, statusBar, output, debug);
   const codeLens = new ScoreCodeLensProvider(
     () => readSettings().codeLens && vscode.workspace.isTrusted,
     (u) => readSettings(u).entryScript,
@@ -181,7 +201,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     { dispose: () => void mgr.dispose() },
     mgr.onDidReset(() => ctl.daemonGone()),
     ...registerCommands({ extensionUri: context.extensionUri, controller: ctl, panelHost, history, logs: output, serverLog }),
-    vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python)),
+    vscode.debug.registerDebugAdapterDescriptorFactory(OWN_DEBUG_TYPE, new DebugAdapterFactory(() => mgr.python, context.extensionUri.fsPath)),
+    vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider()),
+    // Also listed in Run and Debug's dropdown without a launch.json ("AzureML Scoring…").
+    vscode.debug.registerDebugConfigurationProvider(LAUNCH_TYPE, new LaunchConfigProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.debug.registerDebugAdapterDescriptorFactory(LAUNCH_TYPE, new ServerDebugAdapterFactory(launchHostFor(ctl, debug))),
     vscode.languages.registerCodeLensProvider({ scheme: 'file', language: 'python' }, codeLens),
     watchSettings(mgr, codeLens, output),
     registerCaseTests(mgr, ctl, scoring, (l) => output.appendLine(l)),

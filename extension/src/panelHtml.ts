@@ -46,11 +46,17 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
 <title>Send Sample Request</title>
 </head>
 <body>
-<main>
+<main id="panes">
+<section id="request-pane" aria-label="Request">
   <header class="bar">
     <h1>Send Sample Request</h1>
     <span id="target" class="muted" title="Scoring server"></span>
   </header>
+  <div class="line">
+    <label class="inline" for="samples">Sample</label>
+    <select id="samples" aria-label="Sample"></select>
+    <button id="save-sample" type="button" class="link" title="Save the request below as a new sample in sample-requests/">Save as Sample…</button>
+  </div>
   <p id="source" class="muted"></p>
   <form id="request-form" autocomplete="off">
     <div class="line">
@@ -61,8 +67,11 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
       <button id="send" type="submit" class="primary">Send</button>
       <button id="copy-curl" type="button" class="secondary">Copy as curl</button>
     </div>
-    <label for="headers">Headers <span class="muted">(one per line, <code>Name: value</code>)</span></label>
-    <textarea id="headers" rows="3" spellcheck="false"></textarea>
+    <details id="headers-details">
+      <summary id="headers-summary">Headers</summary>
+      <label class="sr" for="headers">Headers (one per line, Name: value)</label>
+      <textarea id="headers" rows="3" spellcheck="false" placeholder="Name: value"></textarea>
+    </details>
     <div class="line between">
       <label for="body">Body</label>
       <span>
@@ -74,7 +83,7 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
       <span id="body-file-text"></span>
       <button id="use-text-body" type="button" class="link">Use a text body instead</button>
     </div>
-    <textarea id="body" rows="10" spellcheck="false"></textarea>
+    <textarea id="body" rows="8" spellcheck="false"></textarea>
   </form>
   <section id="history-section" hidden>
     <div class="line between">
@@ -83,12 +92,29 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
     </div>
     <select id="history" aria-label="History"></select>
   </section>
+</section>
+<section id="response-pane" aria-label="Response">
+  <p id="placeholder" class="muted">The response shows here. Send: Ctrl+Enter in the body.</p>
+  <div id="progress" class="progress" role="status" hidden>
+    <span class="spinner" aria-hidden="true"></span>
+    <span id="progress-text">Sending…</span>
+    <button id="cancel" type="button" class="secondary">Cancel</button>
+  </div>
   <div id="error" class="error" role="alert" hidden></div>
   <section id="response" hidden aria-live="polite">
     <div class="line status-line">
       <span id="status" class="status"></span>
       <span id="elapsed" class="muted"></span>
       <span id="size" class="muted"></span>
+      <span class="spacer"></span>
+      <span class="actions">
+        <button id="open-response" type="button" class="link" title="Open the body in an editor">Open in Editor</button>
+        <button id="save-response" type="button" class="link" title="Save the body to a file">Save…</button>
+      </span>
+    </div>
+    <div id="failure" class="failure" hidden>
+      <span id="failure-text"></span>
+      <button id="failure-link" type="button" class="link"></button>
     </div>
     <details id="response-headers-details">
       <summary id="response-headers-summary">Headers</summary>
@@ -98,6 +124,7 @@ export function renderPanelHtml(o: PanelHtmlOptions): string {
     <pre id="response-body" tabindex="0"></pre>
     <img id="response-image" alt="Response image" hidden>
   </section>
+</section>
 </main>
 <script nonce="${attr(o.nonce)}" src="${attr(o.scriptUri)}"></script>
 </body>

@@ -10,6 +10,7 @@ export const DaemonCommands = {
   debugConfigurations: 'azmlinfsrv.daemon.debugConfigurations',
   findServers: 'azmlinfsrv.daemon.findServers',
   sendRequest: 'azmlinfsrv.daemon.sendRequest',
+  cancelRequest: 'azmlinfsrv.daemon.cancelRequest',
   listCases: 'azmlinfsrv.daemon.listCases',
   runCases: 'azmlinfsrv.daemon.runCases',
 } as const;
@@ -102,6 +103,8 @@ export interface SendRequestArgs {
   /** Binary body, base64 (docs/daemon.md); used for sample-request.json's bodyFile. */
   bodyBase64?: string;
   timeoutMs?: number;
+  /** Names the request for cancelRequest (the panel's Cancel). */
+  requestId?: string;
 }
 
 export interface SendRequestResult {

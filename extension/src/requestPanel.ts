@@ -4,16 +4,22 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import { toCurl } from './curl';
 import { historyLabel, HistoryEntry, RequestHistory } from './history';
-import { FromWebview, HistoryItem, PanelRequest, ToWebview, formatHeaders, parseHeaders } from './panelMessages';
+import { openResponse, saveResponse, saveSample } from './panelActions';
+import { FromWebview, HistoryItem, PanelRequest, Prefill, ToWebview, formatHeaders, parseHeaders } from './panelMessages';
 import { makeNonce, renderPanelHtml } from './panelHtml';
 import { SendRequestArgs, SendRequestResult, ServerStatus } from './protocol';
 import { formatBytes, toResponseView } from './responseView';
-import { defaultRequest, exampleFromSwagger, findSampleRequestFile, parseSampleRequest, SampleRequest } from './sampleRequest';
+import { awaitRunFailure } from './runFailure';
+import { goTo } from './scoringServer/failureNotice';
+import { listSamples, readSample, SampleEntry } from './sampleList';
+import { defaultRequest, exampleFromSwagger, SampleRequest } from './sampleRequest';
 
 export interface PanelHost {
   readonly status: ServerStatus;
   readonly onDidChangeStatus: vscode.Event<ServerStatus>;
   send(req: SendRequestArgs, script?: string): Promise<SendRequestResult>;
+  /** Aborts the pending send of that requestId (the daemon's cancelRequest). */
+  cancel(requestId: string): Promise<void>;
   /** The swagger document of the running server, when there is one. */
   swagger(): Promise<unknown>;
   entryScript(uri?: vscode.Uri): Promise<string | undefined>;
@@ -23,17 +29,18 @@ export function toHistoryItems(list: HistoryEntry[]): HistoryItem[] {
   return list.map((e) => ({ ...e, headersText: formatHeaders(e.headers), label: historyLabel(e) }));
 }
 
-/** Discovers the prefill for a script: sample-request.json, else the swagger example, else defaults. */
-export async function loadSample(script: string | undefined, swagger: () => Promise<unknown>): Promise<SampleRequest> {
-  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  if (script) {
-    const file = findSampleRequestFile(script, folders);
-    if (file) {
-      try {
-        return parseSampleRequest(fs.readFileSync(file, 'utf8'), file);
-      } catch {
-        // unreadable: fall through
-      }
+const workspacePaths = () => (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+
+/**
+ * The prefill: the sample `file` when given, else the first of its samples
+ * (sample-requests/, then the nearest sample-request.json), else the swagger example, else defaults.
+ */
+export async function loadSample(swagger: () => Promise<unknown>, samples: SampleEntry[], file?: string): Promise<SampleRequest> {
+  for (const s of file ? samples.filter((x) => x.file === file) : samples) {
+    try {
+      return readSample(s.file);
+    } catch {
+      // unreadable or not JSON: try the next one
     }
   }
   try {
@@ -54,7 +61,12 @@ export class RequestPanel implements vscode.Disposable {
   private readonly panel: vscode.WebviewPanel;
   private readonly disposables: vscode.Disposable[] = [];
   private sample: SampleRequest = defaultRequest();
+  private samples: SampleEntry[] = [];
   private script: string | undefined;
+  /** The last answer, for Save and Open in Editor. */
+  private last: SendRequestResult | undefined;
+  private pending: { id: string; cancelled: boolean } | undefined;
+  private nextId = 1;
 
   static async show(extensionUri: vscode.Uri, host: PanelHost, history: RequestHistory, uri?: vscode.Uri): Promise<RequestPanel> {
     const script = uri?.fsPath ?? host.status.entryScript ?? (await host.entryScript());
@@ -90,7 +102,9 @@ export class RequestPanel implements vscode.Disposable {
       styleUri: webview.asWebviewUri(vscode.Uri.joinPath(media, 'request.css')).toString(),
     });
     this.disposables.push(
-      webview.onDidReceiveMessage((m: FromWebview) => void this.handle(m)),
+      webview.onDidReceiveMessage((m: FromWebview) =>
+        this.handle(m).catch((e: unknown) => void vscode.window.showErrorMessage(`AzureML Scoring: ${e instanceof Error ? e.message : String(e)}`)),
+      ),
       host.onDidChangeStatus((s) => void this.post({ type: 'target', target: s.url ?? undefined, state: s.state })),
       this.panel.onDidDispose(() => this.dispose()),
     );
@@ -101,7 +115,14 @@ export class RequestPanel implements vscode.Disposable {
   }
 
   async init(): Promise<void> {
-    this.sample = await loadSample(this.script, () => this.host.swagger());
+    const prefill = await this.prefill();
+    await this.post({ type: 'init', target: this.host.status.url ?? undefined, history: toHistoryItems(this.history.list()), ...prefill });
+  }
+
+  /** Reads the samples again and loads `file` (default: the first). */
+  private async prefill(file?: string): Promise<Prefill> {
+    this.samples = this.script ? listSamples(this.script, workspacePaths()) : [];
+    this.sample = await loadSample(() => this.host.swagger(), this.samples, file);
     const request: PanelRequest = {
       method: this.sample.method,
       path: this.sample.path,
@@ -110,16 +131,14 @@ export class RequestPanel implements vscode.Disposable {
       bodyFile: this.sample.bodyFile,
     };
     const rel = (p: string) => (path.isAbsolute(p) ? vscode.workspace.asRelativePath(p) : p);
-    await this.post({
-      type: 'init',
-      target: this.host.status.url ?? undefined,
+    const size = this.sample.bodyFileSize !== undefined ? ` (${formatBytes(this.sample.bodyFileSize)})` : '';
+    return {
       request,
-      bodyFileNote: this.sample.bodyFile
-        ? `Body: the bytes of ${rel(this.sample.bodyFile)}${this.sample.bodyFileSize !== undefined ? ` (${formatBytes(this.sample.bodyFileSize)})` : ''}`
-        : undefined,
-      source: this.sample.source === 'default' ? 'No sample-request.json found: an empty JSON request.' : `Prefilled from ${rel(this.sample.source)}`,
-      history: toHistoryItems(this.history.list()),
-    });
+      bodyFileNote: this.sample.bodyFile ? `Body: the bytes of ${rel(this.sample.bodyFile)}${size}` : undefined,
+      source: this.sample.source === 'default' ? 'No sample found: an empty JSON request.' : `Prefilled from ${rel(this.sample.source)}`,
+      samples: this.samples.map((x) => ({ label: x.label, file: x.file })),
+      selected: this.samples.some((x) => x.file === this.sample.source) ? this.sample.source : undefined,
+    };
   }
 
   /** The request to send: a body file is only honoured when it is the one this panel offered. */
@@ -144,36 +163,81 @@ export class RequestPanel implements vscode.Disposable {
         return this.init();
       case 'send':
         return this.send(m.request);
+      case 'cancel':
+        return this.cancel();
       case 'copyCurl':
         return this.copyCurl(m.request);
       case 'clearHistory':
         await this.history.clear();
         await this.post({ type: 'history', history: [] });
         return;
+      case 'pickSample':
+        await this.post({ type: 'sample', ...(await this.prefill(m.file)) });
+        return;
+      case 'saveSample':
+        return this.saveSample(m.request);
+      case 'saveResponse':
+        return void (this.last && (await saveResponse(this.last, this.script)));
+      case 'openResponse':
+        return void (this.last && (await openResponse(this.last, this.script)));
+      case 'openLocation':
+        return goTo(m.file, m.line);
     }
   }
 
-  /** Sends the panel's request, shows the response and records it in the history. */
+  /** Sends the panel's request, shows the response (and the Problem of a run() failure) and records it. */
   private async send(request: PanelRequest): Promise<void> {
-    await this.post({ type: 'sending' });
+    const pending = { id: `panel-${process.pid}-${this.nextId++}`, cancelled: false };
+    this.pending = pending;
+    this.last = undefined;
+    await this.post({ type: 'sending', label: `${(request.method || 'POST').toUpperCase()} ${request.path || '/score'}` });
     try {
       const { bodyFile, ...args } = this.toArgs(request);
-      const result = await this.host.send(args, this.script);
+      const result = await this.host.send({ ...args, requestId: pending.id }, this.script);
+      if (pending.cancelled) {
+        return;
+      }
+      this.last = result;
       const view = toResponseView(result);
       await this.post({ type: 'response', view });
-      const list = await this.history.add({
-        method: args.method,
-        path: args.path,
-        headers: args.headers ?? {},
-        body: bodyFile ? '' : (args.body ?? ''),
-        bodyFile,
-        time: new Date().toISOString(),
-        status: result.status,
-        elapsedMs: view.elapsedMs,
-      });
+      const entry = { method: args.method, path: args.path, headers: args.headers ?? {}, body: bodyFile ? '' : (args.body ?? ''), bodyFile };
+      const list = await this.history.add({ ...entry, time: new Date().toISOString(), status: result.status, elapsedMs: view.elapsedMs });
       await this.post({ type: 'history', history: toHistoryItems(list) });
+      if (result.status >= 500) {
+        const failure = await awaitRunFailure();
+        if (failure && this.pending === pending) {
+          await this.post({ type: 'failure', failure });
+        }
+      }
     } catch (e) {
-      await this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      if (!pending.cancelled) {
+        await this.post({ type: 'error', message: e instanceof Error ? e.message : String(e) });
+      }
+    }
+  }
+
+  /** Cancel: the daemon aborts the request; its late answer (or error) is dropped. */
+  private async cancel(): Promise<void> {
+    const pending = this.pending;
+    if (!pending || pending.cancelled) {
+      return;
+    }
+    pending.cancelled = true;
+    await this.post({ type: 'cancelled' });
+    await this.host.cancel(pending.id).catch(() => undefined);
+  }
+
+  private async saveSample(request: PanelRequest): Promise<void> {
+    if (!this.script) {
+      void vscode.window.showWarningMessage('AzureML Scoring: no entry script, so no sample-requests/ folder to save into.');
+      return;
+    }
+    const file = await saveSample(request, this.script);
+    if (file) {
+      this.samples = listSamples(this.script, workspacePaths());
+      this.sample = { ...this.sample, source: file };
+      await this.post({ type: 'samples', samples: this.samples.map((x) => ({ label: x.label, file: x.file })), selected: file });
+      void vscode.window.showInformationMessage(`AzureML Scoring: saved the request as ${vscode.workspace.asRelativePath(file)}.`);
     }
   }
 

@@ -1,4 +1,5 @@
 import { strict as assert } from 'assert';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { chooseDebugType, configKey, DebugAdapterFactory, DebugManager, KEY_FIELD, OWN_DEBUG_TYPE, toSessionConfig } from '../../extension/src/debug';
 import { AttachConfiguration } from '../../extension/src/protocol';
@@ -31,17 +32,17 @@ describe('debug configuration selection', () => {
     assert.equal(toSessionConfig(connect(1), 'debugpy').name, 'azmlinfsrv worker 1');
   });
 
-  it('talks to the worker\'s debugpy listener directly, and runs <python> -m debugpy.adapter for PID attach', () => {
+  it('talks to the worker\'s debugpy listener directly, and runs the bundled debugpy adapter (launch.py adapter) for PID attach', () => {
     const session = (configuration: object) => ({ configuration }) as unknown as vscode.DebugSession;
-    const f = new DebugAdapterFactory(() => '/venv/bin/python');
+    const f = new DebugAdapterFactory(() => '/venv/bin/python', '/ext');
     const server = f.createDebugAdapterDescriptor(session(toSessionConfig(connect(4711), OWN_DEBUG_TYPE))) as unknown as fake.DebugAdapterServer;
     assert.ok(server instanceof fake.DebugAdapterServer);
     assert.deepEqual([server.port, server.host], [4711, '127.0.0.1']);
     const exe = f.createDebugAdapterDescriptor(session({ type: OWN_DEBUG_TYPE, request: 'attach', processId: 5 })) as unknown as fake.DebugAdapterExecutable;
     assert.ok(exe instanceof fake.DebugAdapterExecutable);
     assert.equal(exe.command, '/venv/bin/python');
-    assert.deepEqual(exe.args, ['-m', 'debugpy.adapter']);
-    assert.throws(() => new DebugAdapterFactory(() => undefined).createDebugAdapterDescriptor(session({ request: 'attach', processId: 5 })));
+    assert.deepEqual(exe.args, [path.join('/ext', 'bundled', 'tool', 'launch.py'), 'adapter']);
+    assert.throws(() => new DebugAdapterFactory(() => undefined, '/ext').createDebugAdapterDescriptor(session({ request: 'attach', processId: 5 })));
   });
 
   it('attaches once per worker and again after the session ended', async () => {

@@ -23,9 +23,10 @@ const until = async (cond: () => boolean, ms = 5000) => {
   }
 };
 
-function fakePython(dir: string, importable: boolean): string {
-  const p = path.join(dir, importable ? 'python-ok' : 'python-missing');
-  fs.writeFileSync(p, importable ? '#!/bin/sh\nexit 0\n' : '#!/bin/sh\necho "ModuleNotFoundError: No module named \'pygls\'" >&2\nexit 1\n', { mode: 0o755 });
+/** An interpreter that answers the version probe: 3.12 (usable) or 3.8 (too old). */
+function fakePython(dir: string, usable: boolean): string {
+  const p = path.join(dir, usable ? 'python-ok' : 'python-old');
+  fs.writeFileSync(p, `#!/bin/sh\necho ${usable ? '3.12' : '3.8'}\n`, { mode: 0o755 });
   return p;
 }
 
@@ -81,7 +82,7 @@ describe('extension activation and command wiring', () => {
     await until(() => LanguageClient.instances.length === 1 && LanguageClient.instances[0].requests.length > 0);
     const client = LanguageClient.instances[0];
     assert.equal(client.serverOptions.command, py);
-    assert.deepEqual(client.serverOptions.args, ['-m', 'azmlinfsrv.daemon']);
+    assert.deepEqual(client.serverOptions.args, [path.join(REPO, 'bundled', 'tool', 'launch.py'), 'daemon']);
     assert.equal(client.serverOptions.options.cwd, ws);
     assert.deepEqual(client.clientOptions.initializationOptions, { reloadOnSave: true, startProgress: false });
     assert.deepEqual(client.clientOptions.documentSelector, [{ scheme: 'file', language: 'python' }]);
@@ -164,34 +165,32 @@ describe('extension activation and command wiring', () => {
     assert.equal(LanguageClient.instances[0].id, 'azmlinfsrv');
   });
 
-  it('offers to install the daemon when it is not importable, showing the command', async () => {
+  it('an interpreter too old gets one clear message, no install offer and no daemon', async () => {
     const py = fakePython(ws, false);
     fake.state.settings = { 'azmlinfsrv.pythonPath': py };
-    fake.state.answers = ['Install'];
+    fake.state.answers = ['Open Settings'];
     await activate(context as unknown as vscode.ExtensionContext);
-    await until(() => fake.state.terminals.length === 1);
-    const warn = fake.state.messages.find((m) => m.level === 'warning');
-    assert.ok(warn);
-    assert.match(warn.text, /needs azmlinfsrv with its daemon extra/);
-    assert.match(warn.text, /No module named 'pygls'/);
-    assert.ok(warn.text.includes(`Install it with: ${py} -m pip install 'azmlinfsrv[daemon]'`), warn.text);
-    assert.deepEqual(warn.buttons, ['Install', 'Open Settings']);
-    const t = fake.state.terminals[0];
-    assert.equal(t.shellPath, py);
-    assert.deepEqual(t.shellArgs, ['-m', 'pip', 'install', 'azmlinfsrv[daemon]']);
-    assert.equal(LanguageClient.instances.length, 0, 'no daemon without the package');
-    // pip finished and the package imports now: the daemon starts.
-    fs.writeFileSync(py, '#!/bin/sh\nexit 0\n');
-    fake.closeTerminal(t);
-    await until(() => LanguageClient.instances.length === 1);
+    await until(() => fake.state.executed.some((e) => e.command === 'workbench.action.openSettings'));
+    assert.equal(fake.state.messages.length, 1, JSON.stringify(fake.state.messages));
+    const [msg] = fake.state.messages;
+    assert.equal(msg.level, 'error');
+    assert.equal(
+      msg.text,
+      `AzureML Scoring cannot run with ${py} (from the azmlinfsrv.pythonPath setting): ${py} is Python 3.8; azmlinfsrv needs Python 3.10 or newer. ` +
+        "Choose a Python 3.10 or newer interpreter (the one with your model's packages).",
+    );
+    assert.deepEqual(msg.buttons, ['Open Settings']);
+    assert.ok(!/pip|install/i.test(msg.text), 'nothing is offered for installation');
+    assert.equal(fake.state.terminals.length, 0);
+    assert.equal(LanguageClient.instances.length, 0);
   });
 
-  it('proposes an editable install when the workspace is this project', async () => {
-    fs.writeFileSync(path.join(ws, 'pyproject.toml'), '[project]\nname = "azmlinfsrv"\n');
-    fake.state.settings = { 'azmlinfsrv.pythonPath': fakePython(ws, false) };
+  it('names an interpreter that is not found', async () => {
+    const missing = path.join(ws, 'no-such-python');
+    fake.state.settings = { 'azmlinfsrv.pythonPath': missing };
     await activate(context as unknown as vscode.ExtensionContext);
-    await until(() => fake.state.messages.some((m) => m.level === 'warning'));
-    assert.match(fake.state.messages.find((m) => m.level === 'warning')?.text ?? '', new RegExp(`-m pip install -e '${ws}\\[daemon\\]'`));
+    await until(() => fake.state.messages.length > 0);
+    assert.match(fake.state.messages[0].text, new RegExp(`cannot run with .*: ${missing} was not found\\.`));
   });
 
   it('stays quiet in a workspace without a scoring script: no daemon, no prompt, no CodeLens', async () => {
@@ -232,11 +231,11 @@ describe('extension activation and command wiring', () => {
     assert.equal(fake.contextKeys()['azmlinfsrv.workspaceHasScoringScript'], true);
   });
 
-  it('shows the unasked-for install prompt once, remembered across sessions; a command still asks', async () => {
+  it('shows the unasked-for message once, remembered across sessions; a command still answers', async () => {
     const py = fakePython(ws, false);
     fake.state.settings = { 'azmlinfsrv.pythonPath': py };
     await activate(context as unknown as vscode.ExtensionContext);
-    await until(() => fake.state.messages.some((m) => m.level === 'warning'));
+    await until(() => fake.state.messages.some((m) => m.level === 'error'));
     await deactivate();
     context.subscriptions.forEach((d) => d.dispose());
     // The next session, same workspace state.
@@ -246,11 +245,11 @@ describe('extension activation and command wiring', () => {
     fake.state.settings = { 'azmlinfsrv.pythonPath': py };
     context = { ...context, subscriptions: [] };
     await activate(context as unknown as vscode.ExtensionContext);
-    // The import check ran (and logged its failure); a prompt would come in the same turn.
-    await until(() => fake.state.outputs[0].lines.some((l: string) => l.includes('is not importable')));
+    // The check ran (and logged its failure); a message would come in the same turn.
+    await until(() => fake.state.outputs[0].lines.some((l: string) => l.startsWith('Cannot run the daemon with')));
     assert.equal(fake.state.messages.length, 0, JSON.stringify(fake.state.messages));
     await vscode.commands.executeCommand('azmlinfsrv.start');
-    assert.match(fake.state.messages.find((m) => m.level === 'warning')?.text ?? '', /needs azmlinfsrv/);
+    assert.match(fake.state.messages.find((m) => m.level === 'error')?.text ?? '', /cannot run with/);
   });
 
   it('starts nothing in an untrusted folder, explains on a command, and starts once trusted', async () => {

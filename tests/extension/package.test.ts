@@ -7,6 +7,8 @@ import { COMMANDS, CONTEXT_KEYS } from '../../extension/src/common/constants';
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 const vscodeignore = fs.readFileSync(path.join(REPO, '.vscodeignore'), 'utf8').split(/\r?\n/);
+/** `npm run package` runs extension/package.mjs, which calls vsce: its flags are in that file. */
+const packageScript = fs.readFileSync(path.join(REPO, 'extension', 'package.mjs'), 'utf8');
 
 /** True when .vscodeignore lets `file` into the .vsix (vsce: a `!` pattern wins over `**`). */
 function packaged(file: string): boolean {
@@ -20,7 +22,8 @@ describe('package manifest', () => {
     assert.match(fs.readFileSync(path.join(REPO, 'pyproject.toml'), 'utf8'), /^license = \{ text = "MIT" \}$/m);
     assert.match(fs.readFileSync(path.join(REPO, 'LICENSE'), 'utf8'), /^MIT License\n/);
     assert.ok(packaged('LICENSE'));
-    assert.ok(!/--skip-license/.test(manifest.scripts.package));
+    assert.equal(manifest.scripts.package, 'node extension/package.mjs');
+    assert.ok(!/--skip-license/.test(packageScript));
   });
 
   it('has a square PNG icon of at least 128 px, packaged', () => {
@@ -39,7 +42,18 @@ describe('package manifest', () => {
     // No public URL exists for this project yet: the fields are absent, and vsce is told so.
     assert.equal(manifest.repository, undefined);
     assert.equal(manifest.homepage, undefined);
-    assert.match(manifest.scripts.package, /--allow-missing-repository/);
+    assert.match(packageScript, /'--allow-missing-repository'/);
+  });
+
+  it('ships the Python side (launcher, azmlinfsrv, libraries), not its build script or pins', () => {
+    for (const f of ['bundled/tool/launch.py', 'bundled/app/azmlinfsrv/__init__.py', 'bundled/libs/flask/__init__.py', 'bundled/libs/psutil/_psutil_linux.abi3.so']) {
+      assert.ok(packaged(f), f);
+    }
+    for (const f of ['bundled/build.py', 'bundled/requirements.txt', 'src/azmlinfsrv/__init__.py']) {
+      assert.ok(!packaged(f), f);
+    }
+    assert.ok(vscodeignore.includes('bundled/**/__pycache__/**') && vscodeignore.includes('bundled/**/*.pyc'), 'no bytecode caches');
+    assert.match(packageScript, /'--target',\s*target/, 'a platform-specific package');
   });
 
   it('declares limited support in untrusted folders', () => {
@@ -50,7 +64,7 @@ describe('package manifest', () => {
   });
 
   it('activates on Python workspaces, not on every Python file', () => {
-    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/*.py', 'onDebugResolve:azmlinfsrv-debugpy']);
+    assert.deepEqual(manifest.activationEvents, ['workspaceContains:**/*.py', 'onDebugResolve:azmlinfsrv-debugpy', 'onDebugResolve:azmlinfsrv', 'onDebugInitialConfigurations', 'onDebugDynamicConfigurations:azmlinfsrv']);
     for (const m of manifest.contributes.menus['editor/title/run']) {
       assert.equal(m.when, CONTEXT_KEYS.isScoringScript);
     }

@@ -64,9 +64,10 @@ describe('Send Sample Request panel (extension side)', () => {
     fs.rmSync(ws, { recursive: true, force: true });
   });
 
-  function host(sent: SendRequestArgs[], swaggerDoc?: unknown) {
+  function host(sent: SendRequestArgs[], swaggerDoc?: unknown, cancelled: string[] = []) {
     const emitter = new fake.EventEmitter<ServerStatus>();
     return {
+      cancel: async (id: string) => void cancelled.push(id),
       status: { state: 'running', url: 'http://127.0.0.1:5999', entryScript: path.join(ws, 'score.py') } as ServerStatus,
       onDidChangeStatus: emitter.event,
       send: async (r: SendRequestArgs) => (sent.push(r), { status: 200, headers: { 'Content-Type': 'application/json' }, body: '{"ok":true}', isBase64: false, elapsedMs: 3 }),
@@ -101,7 +102,9 @@ describe('Send Sample Request panel (extension side)', () => {
     assert.match(init.source, /Prefilled from sample-request\.json/);
     p.receive({ type: 'send', request: { ...init.request, headersText: 'Content-Type: application/json\nX-Test: 1' } });
     await tick();
-    assert.deepEqual(sent[0], { method: 'POST', path: '/score', headers: { 'Content-Type': 'application/json', 'X-Test': '1' }, body: '{\n  "name": "panel"\n}' });
+    const { requestId, ...first } = sent[0];
+    assert.deepEqual(first, { method: 'POST', path: '/score', headers: { 'Content-Type': 'application/json', 'X-Test': '1' }, body: '{\n  "name": "panel"\n}' });
+    assert.match(requestId ?? '', /^panel-\d+-\d+$/, 'each send is named, for Cancel');
     const resp = p.posted.find((m: { type: string }) => m.type === 'response');
     assert.equal(resp.view.text, '{\n  "ok": true\n}');
     const hist = p.posted.find((m: { type: string }) => m.type === 'history');

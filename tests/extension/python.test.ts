@@ -2,7 +2,7 @@ import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { checkDaemonImportable, installCommand, isAzmlinfsrvProject, resolveInterpreter, shellQuote, venvPython } from '../../extension/src/common/python';
+import { checkInterpreter, daemonCommand, resolveInterpreter, shellQuote, venvPython } from '../../extension/src/common/python';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 
@@ -44,52 +44,53 @@ describe('interpreter discovery', () => {
   });
 });
 
-describe('daemon importability and install command', () => {
-  it('recognises this project by its pyproject name', () => {
-    assert.ok(isAzmlinfsrvProject('[build-system]\nrequires = []\n\n[project]\nname = "azmlinfsrv"\nversion = "1"\n'));
-    assert.ok(isAzmlinfsrvProject(fs.readFileSync(path.join(REPO, 'pyproject.toml'), 'utf8')));
-    assert.ok(!isAzmlinfsrvProject('[project]\nname = "my-model"\n[tool.x]\nname = "azmlinfsrv"\n'));
-    assert.ok(!isAzmlinfsrvProject('[tool.poetry]\nname = "azmlinfsrv-demo"\n'));
+describe('interpreter check and the daemon command', () => {
+  const script = (body: string): string => {
+    const p = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'azml-py-')), 'python');
+    fs.writeFileSync(p, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+    return p;
+  };
+
+  it('runs the daemon through the launcher the extension carries, with the chosen interpreter', () => {
+    assert.deepEqual(daemonCommand('/ext', '/venv/bin/python'), {
+      command: '/venv/bin/python',
+      args: [path.join('/ext', 'bundled', 'tool', 'launch.py'), 'daemon'],
+    });
+    assert.ok(fs.existsSync(daemonCommand(REPO, 'python3').args[0]), 'the launcher is in the repository');
   });
 
-  it('installs the workspace in editable mode when it is this project', () => {
-    const read = (p: string) => (p === path.join('/repo', 'pyproject.toml') ? '[project]\nname = "azmlinfsrv"\n' : undefined);
-    const c = installCommand('/repo/.venv/bin/python', ['/other', '/repo'], read);
-    assert.deepEqual(c.args, ['-m', 'pip', 'install', '-e', '/repo[daemon]']);
-    assert.equal(c.display, "/repo/.venv/bin/python -m pip install -e '/repo[daemon]'");
+  it('names a missing interpreter', async () => {
+    const r = await checkInterpreter(path.join(os.tmpdir(), 'no-such-python-here'));
+    assert.equal(r.ok, false);
+    assert.match(r.detail ?? '', /no-such-python-here was not found/);
   });
 
-  it('installs the package from the index otherwise', () => {
-    const c = installCommand('/usr/bin/python3', ['/ws'], () => undefined);
-    assert.deepEqual(c.args, ['-m', 'pip', 'install', 'azmlinfsrv[daemon]']);
-    assert.equal(c.display, "/usr/bin/python3 -m pip install 'azmlinfsrv[daemon]'");
+  it('refuses a Python older than 3.10, naming its version', async () => {
+    const py = script('echo 3.9');
+    const r = await checkInterpreter(py);
+    assert.equal(r.ok, false);
+    assert.equal(r.detail, `${py} is Python 3.9; azmlinfsrv needs Python 3.10 or newer`);
   });
 
-  it('quotes for a POSIX shell', () => {
+  it('reports what a failing interpreter printed last', async () => {
+    const r = await checkInterpreter(script('echo "Could not find platform independent libraries" >&2\nexit 1'));
+    assert.equal(r.ok, false);
+    assert.equal(r.detail, 'Could not find platform independent libraries');
+  });
+
+  it('accepts 3.10 and newer, without needing any package there', async () => {
+    assert.deepEqual(await checkInterpreter(script('echo 3.10')), { ok: true });
+    assert.deepEqual(await checkInterpreter(script('echo 3.14')), { ok: true });
+    assert.deepEqual(await checkInterpreter(script('echo 4.0')), { ok: true });
+  });
+
+  it('accepts the real python3 of this machine', async function () {
+    const r = await checkInterpreter('python3');
+    assert.equal(r.ok, true, r.detail);
+  });
+
+  it('quotes for a POSIX shell (curl lines)', () => {
     assert.equal(shellQuote('plain/path-1.py'), 'plain/path-1.py');
     assert.equal(shellQuote("it's here"), `'it'\\''s here'`);
-  });
-
-  it('reports a missing interpreter', async () => {
-    const r = await checkDaemonImportable(path.join(os.tmpdir(), 'no-such-python-here'));
-    assert.equal(r.ok, false);
-    assert.match(r.detail ?? '', /was not found/);
-  });
-
-  it('reports the import error of an interpreter without the daemon', async function () {
-    const fake = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'azml-py-')), 'python');
-    fs.writeFileSync(fake, '#!/bin/sh\necho "ModuleNotFoundError: No module named \'azmlinfsrv\'" >&2\nexit 1\n', { mode: 0o755 });
-    const r = await checkDaemonImportable(fake);
-    assert.equal(r.ok, false);
-    assert.equal(r.detail, "ModuleNotFoundError: No module named 'azmlinfsrv'");
-  });
-
-  it('accepts the repository venv when the daemon is installed there', async function () {
-    const py = path.join(REPO, '.venv', 'bin', 'python');
-    if (!fs.existsSync(py)) {
-      this.skip();
-    }
-    const r = await checkDaemonImportable(py);
-    assert.equal(r.ok, true, r.detail);
   });
 });

@@ -38,5 +38,5 @@ export const CONTEXT_KEYS = {
   shownState: 'azmlinfsrv.shownState',
 } as const;
 
-/** workspaceState key: the interpreters the install prompt was already shown for. */
+/** workspaceState key: the interpreters the "cannot run with" message was already shown for (the key's name is older). */
 export const PROMPTED_KEY = 'azmlinfsrv.installPromptShown';

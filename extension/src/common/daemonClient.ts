@@ -1,4 +1,4 @@
-/** The language client of the daemon, `python -m azmlinfsrv.daemon` (LSP over stdio, docs/daemon.md). */
+/** The language client of the daemon, `python <extension>/bundled/tool/launch.py daemon` (LSP over stdio, docs/daemon.md). */
 import * as vscode from 'vscode';
 import {
   ExecuteCommandRequest,
@@ -10,7 +10,7 @@ import {
   TransportKind,
 } from 'vscode-languageclient/node';
 import { DaemonConnection, DaemonNotifications, InitializationOptions, ServerStatus } from '../protocol';
-import { DAEMON_MODULE, SECTION } from './constants';
+import { SECTION } from './constants';
 
 export interface DaemonHandlers {
   onStatus(s: ServerStatus): void;
@@ -23,6 +23,8 @@ export class DaemonClient implements DaemonConnection {
 
   constructor(
     readonly python: string,
+    /** The launcher and its role (python.ts daemonCommand): azmlinfsrv.daemon with the bundled libraries. */
+    args: string[],
     init: InitializationOptions,
     output: vscode.OutputChannel,
     handlers: DaemonHandlers,
@@ -30,7 +32,7 @@ export class DaemonClient implements DaemonConnection {
   ) {
     const serverOptions: ServerOptions = {
       command: python,
-      args: ['-m', DAEMON_MODULE],
+      args,
       transport: TransportKind.stdio,
       options: { cwd, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
     };

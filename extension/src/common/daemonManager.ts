@@ -1,10 +1,11 @@
 /**
- * Owns the daemon process: picks the interpreter, checks that `azmlinfsrv.daemon` imports
- * there (offering to install it when not), and (re)starts the language client.
+ * Owns the daemon process: picks the interpreter, checks that it can run the daemon (it exists
+ * and is Python 3.10+; azmlinfsrv and its libraries come with the extension, nothing is
+ * installed there), and (re)starts the language client.
  */
 import * as vscode from 'vscode';
-import { Interpreter, InstallCommand, describeSource, ImportCheck } from './python';
-import { DAEMON_MODULE, PROMPTED_KEY, SECTION } from './constants';
+import { Interpreter, InterpreterCheck, describeSource } from './python';
+import { PROMPTED_KEY, SECTION } from './constants';
 import { DaemonConnection, InitializationOptions } from '../protocol';
 
 export interface ManagedClient extends DaemonConnection {
@@ -15,8 +16,7 @@ export interface ManagedClient extends DaemonConnection {
 
 export interface DaemonManagerDeps {
   resolveInterpreter(): Promise<Interpreter>;
-  checkImportable(python: string): Promise<ImportCheck>;
-  installCommand(python: string): InstallCommand;
+  checkInterpreter(python: string): Promise<InterpreterCheck>;
   initOptions(): InitializationOptions;
   /** The azmlinfsrv.pythonPath setting as the daemon was started with it. */
   settingPath(): string;
@@ -26,7 +26,7 @@ export interface DaemonManagerDeps {
   canSelectInterpreter(): boolean;
   /** Workspace trust: the daemon runs the folder's interpreter and score.py, so never in an untrusted folder. */
   isTrusted(): boolean;
-  /** Which interpreters the unasked-for install prompt was shown for (remembered across sessions). */
+  /** Which interpreters the unasked-for "cannot run with" message was shown for (remembered across sessions). */
   prompts: PromptMemory;
 }
 
@@ -44,7 +44,6 @@ export function mementoPrompts(m: vscode.Memento): PromptMemory {
   };
 }
 
-export const INSTALL = 'Install';
 export const SELECT_INTERPRETER = 'Select Interpreter';
 export const OPEN_SETTINGS = 'Open Settings';
 export const MANAGE_TRUST = 'Manage Workspace Trust';
@@ -101,9 +100,9 @@ export class DaemonManager implements vscode.Disposable {
     const interp = await this.deps.resolveInterpreter();
     this.interpreterValue = interp;
     this.deps.log(`Interpreter: ${interp.path} (${describeSource(interp.source)})`);
-    const check = await this.deps.checkImportable(interp.path);
+    const check = await this.deps.checkInterpreter(interp.path);
     if (!check.ok) {
-      this.notImportable(interp, check, interactive);
+      this.unusable(interp, check, interactive);
       return undefined;
     }
     const init = this.deps.initOptions();
@@ -112,22 +111,22 @@ export class DaemonManager implements vscode.Disposable {
       await client.start();
     } catch (e) {
       this.deps.log(`The daemon failed to start: ${String(e)}`);
-      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (${interp.path} -m ${DAEMON_MODULE}) failed to start: ${String(e)}`);
+      void vscode.window.showErrorMessage(`AzureML Scoring: the daemon (run by ${interp.path}) failed to start: ${String(e)}`);
       return undefined;
     }
     this.client = client;
     this.lastPython = interp.path;
     this.startedWith = { settingPath: this.deps.settingPath(), reloadOnSave: init.reloadOnSave };
-    this.deps.log(`Daemon started: ${interp.path} -m ${DAEMON_MODULE}`);
+    this.deps.log(`Daemon started with ${interp.path}`);
     return client;
   }
 
-  private notImportable(interp: Interpreter, check: ImportCheck, interactive: boolean): void {
-    this.deps.log(`${DAEMON_MODULE} is not importable in ${interp.path}: ${check.detail ?? ''}`);
+  private unusable(interp: Interpreter, check: InterpreterCheck, interactive: boolean): void {
+    this.deps.log(`Cannot run the daemon with ${interp.path}: ${check.detail ?? ''}`);
     // Asked for (a command): always answer. Unasked (activation): once per interpreter, ever.
     if (interactive || !this.deps.prompts.shown(interp.path)) {
       this.deps.prompts.remember(interp.path);
-      void this.offerInstall(interp, check.detail);
+      void this.explainUnusable(interp, check.detail);
     }
   }
 
@@ -137,42 +136,19 @@ export class DaemonManager implements vscode.Disposable {
     }
   }
 
-  async offerInstall(interp: Interpreter, detail?: string): Promise<void> {
-    const cmd = this.deps.installCommand(interp.path);
-    const buttons = [INSTALL, this.deps.canSelectInterpreter() ? SELECT_INTERPRETER : OPEN_SETTINGS];
-    const choice = await vscode.window.showWarningMessage(
-      `AzureML Scoring needs azmlinfsrv with its daemon extra in ${interp.path} (${describeSource(interp.source)})` +
-        `${detail ? ` — ${detail}` : ''}. Install it with: ${cmd.display}`,
-      ...buttons,
+  /** One message: which interpreter, why it cannot run the daemon, and where to choose another. */
+  private async explainUnusable(interp: Interpreter, detail?: string): Promise<void> {
+    const button = this.deps.canSelectInterpreter() ? SELECT_INTERPRETER : OPEN_SETTINGS;
+    const choice = await vscode.window.showErrorMessage(
+      `AzureML Scoring cannot run with ${interp.path} (${describeSource(interp.source)})${detail ? `: ${detail}` : ''}. ` +
+        'Choose a Python 3.10 or newer interpreter (the one with your model\'s packages).',
+      button,
     );
-    if (choice === INSTALL) {
-      await this.install(interp.path, cmd);
-    } else if (choice === SELECT_INTERPRETER) {
+    if (choice === SELECT_INTERPRETER) {
       await vscode.commands.executeCommand('python.setInterpreter');
     } else if (choice === OPEN_SETTINGS) {
       await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.pythonPath`);
     }
-  }
-
-  /** Runs pip in a terminal (the user sees the command and its output), then starts the daemon. */
-  install(python: string, cmd: InstallCommand): Promise<void> {
-    const terminal = vscode.window.createTerminal({ name: 'AzureML Scoring: install', shellPath: python, shellArgs: cmd.args });
-    terminal.show();
-    this.deps.log(`Installing: ${cmd.display}`);
-    return new Promise((resolve) => {
-      const sub = vscode.window.onDidCloseTerminal(async (t) => {
-        if (t !== terminal) {
-          return;
-        }
-        sub.dispose();
-        const code = t.exitStatus?.code;
-        this.deps.log(`Install finished (exit code ${code ?? 'unknown'})`);
-        if (await this.ensure(true)) {
-          void vscode.window.showInformationMessage('AzureML Scoring: azmlinfsrv daemon installed and started.');
-        }
-        resolve();
-      });
-    });
   }
 
   /** Stops the daemon (and with it its server); the next ensure() starts a fresh one. */

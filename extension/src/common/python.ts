@@ -10,7 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { PythonExtension } from '@vscode/python-extension';
-import { DAEMON_MODULE, PYTHON_EXTENSION_ID } from './constants';
+import { PYTHON_EXTENSION_ID } from './constants';
 
 export type InterpreterSource = 'setting' | 'python-extension' | 'workspace-venv' | 'default';
 
@@ -90,66 +90,45 @@ export function describeSource(source: InterpreterSource): string {
   }
 }
 
-export interface ImportCheck {
+/** The oldest Python the daemon and the server run on (pyproject's requires-python). */
+export const MIN_PYTHON: [number, number] = [3, 10];
+
+export interface InterpreterCheck {
   ok: boolean;
   detail?: string;
 }
 
-/** Runs `<python> -c "import azmlinfsrv.daemon"` (DAEMON_MODULE). */
-export function checkDaemonImportable(python: string, timeoutMs = 30000): Promise<ImportCheck> {
+/** `<python> launch.py ROLE`: the launcher the .vsix carries (bundled/tool/launch.py, built by bundled/build.py). */
+export function launcherCommand(extensionPath: string, python: string, role: 'daemon' | 'adapter'): { command: string; args: string[] } {
+  return { command: python, args: [path.join(extensionPath, 'bundled', 'tool', 'launch.py'), role] };
+}
+
+/** `<python> launch.py daemon`: azmlinfsrv.daemon with the bundled libraries. */
+export function daemonCommand(extensionPath: string, python: string): { command: string; args: string[] } {
+  return launcherCommand(extensionPath, python, 'daemon');
+}
+
+/** Can `python` run the daemon? It must exist and be Python 3.10 or newer; the rest comes with the extension. */
+export function checkInterpreter(python: string, timeoutMs = 30000): Promise<InterpreterCheck> {
+  const probe = 'import sys; print("%d.%d" % sys.version_info[:2])';
   return new Promise((resolve) => {
-    cp.execFile(python, ['-c', `import ${DAEMON_MODULE}`], { timeout: timeoutMs }, (err, _stdout, stderr) => {
-      if (!err) {
-        resolve({ ok: true });
+    cp.execFile(python, ['-c', probe], { timeout: timeoutMs }, (err, stdout, stderr) => {
+      if (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        const lines = String(stderr).trim().split(/\r?\n/);
+        resolve({ ok: false, detail: code === 'ENOENT' ? `${python} was not found` : lines[lines.length - 1] || err.message });
         return;
       }
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT') {
-        resolve({ ok: false, detail: `${python} was not found` });
+      const version = /^(\d+)\.(\d+)/.exec(String(stdout).trim());
+      const [major, minor] = version ? [Number(version[1]), Number(version[2])] : [0, 0];
+      if (major < MIN_PYTHON[0] || (major === MIN_PYTHON[0] && minor < MIN_PYTHON[1])) {
+        const found = version ? `Python ${major}.${minor}` : `not a Python it could ask for its version`;
+        resolve({ ok: false, detail: `${python} is ${found}; azmlinfsrv needs Python ${MIN_PYTHON.join('.')} or newer` });
         return;
       }
-      const lines = String(stderr).trim().split(/\r?\n/);
-      resolve({ ok: false, detail: lines[lines.length - 1] || err.message });
+      resolve({ ok: true });
     });
   });
-}
-
-/** True when the folder's pyproject.toml is this project's (installable in editable mode). */
-export function isAzmlinfsrvProject(pyprojectText: string): boolean {
-  const project = /^\[project\]\s*$([\s\S]*?)(?=^\[|(?![\s\S]))/m.exec(pyprojectText);
-  const section = project ? project[1] : '';
-  return /^\s*name\s*=\s*["']azmlinfsrv["']\s*$/m.test(section);
-}
-
-export interface InstallCommand {
-  args: string[];
-  display: string;
-}
-
-/** The pip command that makes `azmlinfsrv.daemon` importable in `python`. */
-export function installCommand(
-  python: string,
-  workspaceFolders: string[],
-  readFile: (p: string) => string | undefined = (p) => {
-    try {
-      return fs.readFileSync(p, 'utf8');
-    } catch {
-      return undefined;
-    }
-  },
-): InstallCommand {
-  let target = 'azmlinfsrv[daemon]';
-  let editable = false;
-  for (const folder of workspaceFolders) {
-    const text = readFile(path.join(folder, 'pyproject.toml'));
-    if (text && isAzmlinfsrvProject(text)) {
-      target = `${folder}[daemon]`;
-      editable = true;
-      break;
-    }
-  }
-  const args = ['-m', 'pip', 'install', ...(editable ? ['-e'] : []), target];
-  return { args, display: [python, ...args].map(shellQuote).join(' ') };
 }
 
 export function shellQuote(s: string): string {

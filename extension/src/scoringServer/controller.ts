@@ -9,7 +9,7 @@ import { DaemonConnection, SendRequestArgs, SendRequestResult, ServerStatus } fr
 import { AttachCommand } from './attachCommand';
 import { pickEntryScript } from './entryScriptPick';
 import { goTo, notifyFailure } from './failureNotice';
-import { ServerLifecycle } from './lifecycle';
+import { ServerLifecycle, StartOptions } from './lifecycle';
 import { showStatusMenu } from './statusMenu';
 import { StatusTracker, StatusView } from './statusTracker';
 import { DaemonSource, DebugAttacher, WorkerAttach } from './workerAttach';
@@ -67,7 +67,7 @@ export class Controller implements vscode.Disposable {
     return pickEntryScript(uri);
   }
 
-  start(uri?: vscode.Uri, opts: { debug?: boolean } = {}): Promise<ServerStatus | undefined> {
+  start(uri?: vscode.Uri, opts: StartOptions = {}): Promise<ServerStatus | undefined> {
     return this.lifecycle.start(uri, opts);
   }
 

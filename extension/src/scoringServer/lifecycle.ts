@@ -41,6 +41,12 @@ export function servesAlready(cur: ServerStatus, script: string, debug: boolean)
   return isActive(cur) && !!cur.entryScript && path.resolve(cur.entryScript) === path.resolve(script) && !!cur.debug === debug;
 }
 
+export interface StartOptions {
+  debug?: boolean;
+  /** startServer arguments that override the settings (an F5 launch configuration's). */
+  args?: Partial<StartServerArgs>;
+}
+
 export class ServerLifecycle {
   constructor(
     private readonly daemons: DaemonSource,
@@ -50,7 +56,8 @@ export class ServerLifecycle {
     private readonly logs: LogView,
   ) {}
 
-  async start(uri?: vscode.Uri, opts: { debug?: boolean } = {}): Promise<ServerStatus | undefined> {
+  /** `opts.args` (a launch configuration's) override the settings and always start afresh. */
+  async start(uri?: vscode.Uri, opts: StartOptions = {}): Promise<ServerStatus | undefined> {
     const debug = !!opts.debug;
     const daemon = await this.daemons.ensure(true);
     if (!daemon) {
@@ -62,14 +69,14 @@ export class ServerLifecycle {
       return undefined;
     }
     const cur = await this.tracker.refresh(daemon);
-    if (servesAlready(cur, script, debug)) {
+    if (!opts.args && servesAlready(cur, script, debug)) {
       await this.alreadyServing(daemon, cur, debug);
       return cur;
     }
     if (isActive(cur)) {
       await this.stop();
     }
-    const result = await this.launch(daemon, script, debug);
+    const result = await this.launch(daemon, script, debug, opts.args);
     this.tracker.apply(result);
     if (debug && result?.state === 'running') {
       await this.workers.attachAll(daemon);
@@ -86,8 +93,8 @@ export class ServerLifecycle {
   }
 
   /** startServer under a cancellable progress notification; a debug start attaches as workers come up. */
-  private async launch(daemon: DaemonConnection, script: string, debug: boolean): Promise<ServerStatus> {
-    const args = startArgs(script, debug);
+  private async launch(daemon: DaemonConnection, script: string, debug: boolean, overrides: Partial<StartServerArgs> = {}): Promise<ServerStatus> {
+    const args = { ...startArgs(script, debug), ...overrides };
     this.logs.appendLine(`Starting ${path.basename(script)}${debug ? ' under the debugger' : ''}: ${JSON.stringify(args)}`);
     this.tracker.apply({ state: 'starting', entryScript: script, debug });
     const pending = daemon

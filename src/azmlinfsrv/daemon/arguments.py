@@ -79,6 +79,15 @@ class SendRequestArgs:
     body: str | None = None
     body_base64: str | None = None
     timeout_ms: float | None = attrs.field(default=None, validator=_positive)
+    # Names the request for ``cancelRequest``.
+    request_id: str | None = None
+
+
+@attrs.frozen
+class CancelRequestArgs:
+    """``cancelRequest``: aborts the pending ``sendRequest`` that has this ``requestId``."""
+
+    request_id: str
 
 
 def _cases_path(instance: Any, attribute: attrs.Attribute[str | None], value: str | None) -> None:
@@ -123,6 +132,7 @@ COMMAND_ARGUMENTS: tuple[type, ...] = (
     DebugConfigurationsArgs,
     SendRequestArgs,
     NoArgs,
+    CancelRequestArgs,
     ListCasesArgs,
     RunCasesArgs,
 )

@@ -21,6 +21,12 @@ from .. import attach_channel
 from . import processes
 
 LOOPBACK = "127.0.0.1"
+# ``python -m azmlinfsrv`` runs the server's __main__.py as module ``__main__``, which the module
+# rule does not match: hide the package's files by path too, so the call stack is the user's.
+SERVER_FRAMES_RULE = {
+    "path": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "**"),
+    "include": False,
+}
 
 
 def connect_configuration(pid: int, port: int, folder: str | None) -> dict[str, Any]:
@@ -33,7 +39,7 @@ def connect_configuration(pid: int, port: int, folder: str | None) -> dict[str, 
         "justMyCode": True,
         # The server's own frames stay out of stepping even when it is installed editable
         # (justMyCode alone only skips site-packages).
-        "rules": [{"module": "azmlinfsrv", "include": False}],
+        "rules": [{"module": "azmlinfsrv", "include": False}, SERVER_FRAMES_RULE],
         "workerPid": pid,
         **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
     }

@@ -29,6 +29,7 @@ from .arguments import (
     DEFAULT_REQUEST,
     NO_ARGS,
     OWN_WORKERS,
+    CancelRequestArgs,
     DebugConfigurationsArgs,
     ListCasesArgs,
     NoArgs,
@@ -48,6 +49,7 @@ CMD_STATUS = "azmlinfsrv.daemon.status"
 CMD_DEBUG_CONFIGURATIONS = "azmlinfsrv.daemon.debugConfigurations"
 CMD_FIND_SERVERS = "azmlinfsrv.daemon.findServers"
 CMD_SEND_REQUEST = "azmlinfsrv.daemon.sendRequest"
+CMD_CANCEL_REQUEST = "azmlinfsrv.daemon.cancelRequest"
 CMD_LIST_CASES = "azmlinfsrv.daemon.listCases"
 CMD_RUN_CASES = "azmlinfsrv.daemon.runCases"
 NOTIFY_STATUS = "azmlinfsrv/status"
@@ -75,6 +77,7 @@ class Daemon(LanguageServer):
         self._last_status: dict[str, Any] | None = None
         self._diagnostics: dict[str, dict[str, list[types.Diagnostic]]] = {}
         self._start_lock = asyncio.Lock()
+        self.exchanges: dict[str, requests.Exchange] = {}  # pending sendRequests by requestId
         self.case_runs = cases.CaseRuns(self.supervisor)
         atexit.register(self.supervisor.stop_now)
         atexit.register(self.case_runs.stop_now)
@@ -296,7 +299,25 @@ async def send_request(ls: Daemon, args: SendRequestArgs = DEFAULT_REQUEST) -> d
     current = ls.supervisor.status()
     if current.state is not ServerState.RUNNING or not current.url:
         raise ValueError(f"The scoring server is not running (state: {current.state.value}). Start it first.")
-    return await asyncio.to_thread(requests.send, current.url, args)
+    exchange = requests.Exchange(current.url, args)
+    if args.request_id:
+        ls.exchanges[args.request_id] = exchange
+    try:
+        return await asyncio.to_thread(exchange.send)
+    finally:
+        if args.request_id and ls.exchanges.get(args.request_id) is exchange:
+            del ls.exchanges[args.request_id]
+
+
+def cancel_request(ls: Daemon, args: CancelRequestArgs) -> dict[str, Any]:
+    """Aborts a pending sendRequest: it answers with a "cancelled" error at once.
+
+    (pygls does not pass LSP's $/cancelRequest on to a running command, hence a command.)
+    """
+    exchange = ls.exchanges.get(args.request_id)
+    if exchange:
+        exchange.abort()
+    return {"cancelled": exchange is not None}
 
 
 async def list_cases(ls: Daemon, args: ListCasesArgs) -> dict[str, Any]:
@@ -324,6 +345,7 @@ COMMANDS: dict[str, Callable[..., Any]] = {
     CMD_DEBUG_CONFIGURATIONS: debug_configurations,
     CMD_FIND_SERVERS: find_servers,
     CMD_SEND_REQUEST: send_request,
+    CMD_CANCEL_REQUEST: cancel_request,
     CMD_LIST_CASES: list_cases,
     CMD_RUN_CASES: run_cases,
 }

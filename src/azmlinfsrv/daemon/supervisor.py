@@ -103,8 +103,21 @@ def server_environment(request: StartRequest, events_path: str) -> dict[str, str
     return env
 
 
+# Set by the .vsix's launcher (bundled/tool/launch.py) that started this daemon: its servers go
+# through the same launcher, so they find the bundled azmlinfsrv and libraries after the user's.
+BUNDLE_ENV = "AZMLINFSRV_BUNDLE"
+
+
+def server_prefix() -> list[str]:
+    """How to run the server: through the .vsix's launcher, or ``python -m azmlinfsrv`` (a pip install)."""
+    bundle = os.environ.get(BUNDLE_ENV)
+    if bundle:
+        return [sys.executable, os.path.join(bundle, "tool", "launch.py"), "server"]
+    return [sys.executable, "-m", "azmlinfsrv"]
+
+
 def server_command(request: StartRequest, port: int) -> list[str]:
-    argv = [sys.executable, "-m", "azmlinfsrv", "--entry_script", request.entry_script]
+    argv = [*server_prefix(), "--entry_script", request.entry_script]
     argv += ["--port", str(port), "--host", ports.HOST, "--worker_count", str(request.worker_count)]
     if request.model_dir:
         argv += ["--model_dir", request.model_dir]

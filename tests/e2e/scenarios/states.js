@@ -173,7 +173,7 @@ async function outputChannels(t, s) {
   }, 15000);
   t.check('AzureML Scoring log channel: a failed reload at warning, a failed start at error, the LSP trace (trace.server)', log.ok, (log.text || '').split('\n').filter((l) => /\[(warning|error)\]/.test(l)).join(' | ').slice(0, 400));
   const server = channelText(s, 'AzureML Scoring Server');
-  t.check('AzureML Scoring Server channel: the server\'s own output, apart', /-m azmlinfsrv --entry_script/.test(server) && !/Sending request/.test(server), server.split('\n')[0]);
+  t.check('AzureML Scoring Server channel: the server\'s own output, apart', /(-m azmlinfsrv|launch\.py server) --entry_script/.test(server) && !/Sending request/.test(server), server.split('\n')[0]);
 }
 
 module.exports = {

@@ -261,6 +261,15 @@ export const window = {
     state.statusItems.push(item);
     return item;
   },
+  async showInputBox(options?: any): Promise<string | undefined> {
+    dialogs.inputs.push(options);
+    return dialogs.inputAnswers.shift();
+  },
+  async showSaveDialog(options?: any): Promise<Uri | undefined> {
+    dialogs.saves.push(options);
+    const p = dialogs.saveAnswers.shift();
+    return p === undefined ? undefined : Uri.file(p);
+  },
   async showTextDocument(uri: Uri, options?: any): Promise<any> {
     state.shownDocuments.push({ uri, options });
     return {};
@@ -321,6 +330,10 @@ export const workspace = {
     const f = state.workspaceFolders.find((w) => s.startsWith(w + path.sep));
     return f ? path.relative(f, s) : s;
   },
+  async openTextDocument(options: any): Promise<any> {
+    dialogs.opened.push(options);
+    return { uri: Uri.parse('untitled:Untitled-1'), ...options };
+  },
   onDidChangeConfiguration: onDidChangeConfiguration.event,
   onDidSaveTextDocument: onDidSaveTextDocument.event,
   get isTrusted(): boolean {
@@ -350,8 +363,8 @@ export const commands = {
 };
 
 export const debug = {
-  async startDebugging(_folder: any, config: any): Promise<boolean> {
-    state.debugStarts.push(config);
+  async startDebugging(_folder: any, config: any, options?: any): Promise<boolean> {
+    state.debugStarts.push(options ? { ...config, __options: options } : config);
     if (state.startDebuggingResult) {
       onDidStartDebugSession.fire({ id: `s${++sessionId}`, configuration: config, name: config.name });
     }
@@ -369,11 +382,44 @@ export const debug = {
     state.debugFactories.set(type, factory);
     return new Disposable();
   },
+  registerDebugConfigurationProvider(type: string, provider: any, trigger?: number): Disposable {
+    const key = trigger === DebugConfigurationProviderTriggerKind.Dynamic ? `${type}:dynamic` : type;
+    debugProviders.set(key, provider);
+    return new Disposable(() => debugProviders.delete(key));
+  },
   registerDebugAdapterTrackerFactory(type: string, factory: any): Disposable {
     state.debugTrackerFactories.set(type, factory);
     return new Disposable(() => state.debugTrackerFactories.delete(type));
   },
 };
+
+/** Input boxes, save dialogs and untitled documents: what was asked, and the next answers. */
+export const dialogs = {
+  inputs: [] as any[],
+  inputAnswers: [] as (string | undefined)[],
+  saves: [] as any[],
+  saveAnswers: [] as (string | undefined)[],
+  opened: [] as any[],
+  reset(): void {
+    dialogs.inputs = [];
+    dialogs.inputAnswers = [];
+    dialogs.saves = [];
+    dialogs.saveAnswers = [];
+    dialogs.opened = [];
+  },
+};
+
+/** The debug configuration providers registered, by type. */
+export const debugProviders = new Map<string, any>();
+
+export enum DebugConfigurationProviderTriggerKind {
+  Initial = 1,
+  Dynamic = 2,
+}
+
+export class DebugAdapterInlineImplementation {
+  constructor(readonly implementation: any) {}
+}
 
 /** Ends a debug session as VS Code does when the debuggee goes away. */
 export function terminateSession(session: any): void {

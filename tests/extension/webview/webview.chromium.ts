@@ -234,12 +234,87 @@ async function run(page: Page, origin: string): Promise<void> {
   const textSend = (await posted(page)).filter((m) => m.type === 'send').at(-1);
   check('"Use a text body instead" switches to the editor', textSend?.request?.bodyFile === undefined && textSend?.request?.body === 'raw text', textSend);
 
+  await layoutAndFlow(page);
+
   // state survives the webview being hidden (reloaded): getState restores the form
   await page.locator('#path').fill('/score?kept=1');
   await page.reload();
   const kept = await poll(() => page.locator('#path').inputValue(), (v) => v === '/score?kept=1');
   check('the form is restored from the webview state after a reload', kept === '/score?kept=1', kept);
   await page.screenshot({ path: path.join(os.tmpdir(), 'azml-webview.png') });
+}
+
+/** True when the element's box starts inside the visible viewport (not only in the DOM). */
+async function inViewport(page: Page, sel: string): Promise<{ ok: boolean; top: number; bottom: number; height: number }> {
+  return page.locator(sel).evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return { ok: r.height > 0 && r.top >= 0 && r.top + 16 <= window.innerHeight && r.left >= 0 && r.left < window.innerWidth, top: r.top, bottom: r.bottom, height: window.innerHeight };
+  });
+}
+
+const LONG_BODY = JSON.stringify({ data: Array.from({ length: 40 }, (_, i) => ({ row: i, values: [i, i + 1] })) }, null, 2);
+const ANSWER = toResponseView({ status: 200, headers: { 'Content-Type': 'application/json', 'x-ms-request-id': 'abc' }, body: '{"message":"Hello, world!","nested":{"a":[1,true,null]}}', isBase64: false, elapsedMs: 9 });
+
+/** The response stays in view beside (wide) or under a bounded request (narrow); each send clears it; Cancel; JSON folding; samples; the run() failure link. */
+async function layoutAndFlow(page: Page): Promise<void> {
+  const samples = [
+    { label: 'azure', file: '/w/sample-requests/azure.json' },
+    { label: 'greet', file: '/w/sample-requests/greet.case.json' },
+    { label: 'sample-request', file: '/w/sample-request.json' },
+  ];
+  await send(page, { type: 'init', source: 'Prefilled from sample-requests/azure.json', request: { method: 'POST', path: '/score', headersText: 'Content-Type: application/json', body: LONG_BODY }, samples, selected: samples[0].file, history: [] });
+  await poll(() => page.locator('#samples option').count(), (n) => n === 3);
+  check('the sample picker lists every sample and selects the loaded one', (await page.locator('#samples option').allInnerTexts()).join('|') === 'azure|greet|sample-request' && (await page.locator('#samples').inputValue()) === samples[0].file);
+  await page.locator('#samples').selectOption(samples[1].file);
+  const picked = (await posted(page)).filter((m) => m.type === 'pickSample').at(-1) as { file?: string } | undefined;
+  check('picking a sample asks the extension for it', picked?.file === samples[1].file, picked);
+  check('request headers are collapsed, with their count', !(await page.locator('#headers-details').evaluate((d: HTMLDetailsElement) => d.open)) && (await text(page, '#headers-summary')) === 'Headers (1)');
+
+  for (const [w, h, layout] of [[600, 800, 'narrow (the panel beside the editor)'], [1000, 700, 'wide (side by side)']] as const) {
+    await page.setViewportSize({ width: w, height: h });
+    await send(page, { type: 'response', view: ANSWER });
+    await poll(() => page.locator('#response').isVisible(), (v) => v);
+    const box = await inViewport(page, '#response-body');
+    check(`${layout} ${w}x${h}: the response body is inside the viewport with a long request body`, box.ok, box);
+  }
+  await page.setViewportSize({ width: 600, height: 800 });
+
+  const highlighted = await page.locator('#response-body .k').allInnerTexts();
+  check('JSON is highlighted (keys, strings, numbers, literals)', highlighted.join(',') === '"message","nested","a"' && (await page.locator('#response-body .s').count()) === 1 && (await page.locator('#response-body .b').count()) === 1 && (await page.locator('#response-body .z').count()) === 1, highlighted);
+  check('the highlighted body reads as the pretty JSON', (await text(page, '#response-body')) === JSON.stringify(JSON.parse('{"message":"Hello, world!","nested":{"a":[1,true,null]}}'), null, 2), await text(page, '#response-body'));
+  await page.locator('#response-body .toggle').nth(1).click();
+  const folded = await text(page, '#response-body');
+  check('a click on a toggle folds that object', /"nested": \{ … 1 key \}/.test(folded) && !folded.includes('"a"'), folded);
+  check('response headers are collapsed', !(await page.locator('#response-headers-details').evaluate((d: HTMLDetailsElement) => d.open)));
+
+  await page.locator('#save-response').click();
+  await page.locator('#open-response').click();
+  const kinds = (await posted(page)).map((m) => m.type);
+  check('Save… and Open in Editor ask the extension', kinds.includes('saveResponse') && kinds.includes('openResponse'));
+
+  await send(page, { type: 'sending', label: 'POST /score' });
+  await poll(() => page.locator('#progress').isVisible(), (v) => v);
+  const cleared = await page.evaluate(() => ({ body: document.getElementById('response-body')!.textContent, hidden: document.getElementById('response')!.hidden }));
+  check('a new send clears the previous answer at once', cleared.body === '' && cleared.hidden, cleared);
+  const prog = await poll(() => text(page, '#progress-text'), (t) => /Sending POST \/score… \d+\.\d s/.test(t));
+  check('the progress shows what is sent and for how long, with Cancel', /Sending POST \/score… \d+\.\d s/.test(prog) && (await page.locator('#cancel').isVisible()) && (await inViewport(page, '#cancel')).ok, prog);
+  await page.locator('#cancel').click();
+  check('Cancel asks the extension to cancel', (await posted(page)).some((m) => m.type === 'cancel'));
+  await send(page, { type: 'cancelled' });
+  await poll(() => page.locator('#progress').isHidden(), (v) => v);
+  check('after Cancel: no progress, Send enabled, says cancelled', (await page.locator('#send').isEnabled()) && /Cancelled/.test(await text(page, '#placeholder')));
+
+  await send(page, { type: 'response', view: toResponseView({ status: 500, headers: { 'Content-Type': 'text/plain' }, body: 'ZeroDivisionError', isBase64: false, elapsedMs: 3 }) });
+  await send(page, { type: 'failure', failure: { message: 'run() failed: ZeroDivisionError: division by zero', file: '/w/score.py', line: 15 } });
+  await poll(() => page.locator('#failure').isVisible(), (v) => v);
+  check('a run() failure shows its message and a link to its line', /run\(\) failed: ZeroDivisionError/.test(await text(page, '#failure-text')) && (await text(page, '#failure-link')) === 'Go to score.py:15');
+  await page.locator('#failure-link').click();
+  const open = (await posted(page)).filter((m) => m.type === 'openLocation').at(-1) as { file?: string; line?: number } | undefined;
+  check('the link asks the extension to open score.py at line 15', open?.file === '/w/score.py' && open?.line === 15, open);
+  await page.locator('#save-sample').click();
+  const saved = (await posted(page)).filter((m) => m.type === 'saveSample').at(-1);
+  check('Save as Sample… sends the edited request', !!saved && saved.request?.body === LONG_BODY, saved?.request?.path);
+  await page.setViewportSize({ width: 900, height: 900 });
 }
 
 main()
