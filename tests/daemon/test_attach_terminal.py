@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,7 +23,7 @@ import requests
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
-from ..server._support import clean_env, free_port, kill_group, wait_until
+from ..server._support import REPO_ROOT, clean_env, free_port, kill_group, wait_until
 from .conftest import execute
 from .dap import DapClient
 
@@ -70,10 +71,10 @@ def runtime_tmp() -> Iterator[str]:
 
 @contextlib.contextmanager
 def by_hand(
-    tmp_path: Path, runtime_tmp: str, *flags: str, **env: str
+    tmp_path: Path, runtime_tmp: str, *flags: str, command: list[str] | None = None, **env: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path, int]]:
-    """``azmlinfsrv --entry_script score.py --reload`` as a user types it, gdb absent from PATH;
-    stopped by its pid (its process group) whatever happens."""
+    """``azmlinfsrv --entry_script score.py --reload`` as a user types it (or ``command`` instead
+    of ``azmlinfsrv``), gdb absent from PATH; stopped by its pid (its process group) whatever happens."""
     assert shutil.which("gdb", path=GDBLESS_PATH) is None
     project = tmp_path / "project"
     project.mkdir()
@@ -84,7 +85,7 @@ def by_hand(
     argv = ["--entry_script", "score.py", "--reload", "--port", str(port), "--host", "127.0.0.1", *flags]
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [os.path.join(GDBLESS_PATH, "azmlinfsrv"), *argv],
+        [*(command or [os.path.join(GDBLESS_PATH, "azmlinfsrv")]), *argv],
         cwd=project,
         env=environ,
         stdout=log,
@@ -219,3 +220,34 @@ async def test_without_an_attach_channel_pid_injection_is_the_fallback_and_says_
         answer = await execute(daemon, CONFIGS, {"pid": process.pid})
         assert answer["configurations"] == []
         assert "no attach channel" in answer["error"] and "gdb" in answer["error"], answer
+
+
+@pytest.fixture
+def site_without_debugpy(tmp_path: Path) -> Path:
+    """The venv's packages minus debugpy, as links: an environment like a production one."""
+    packages = Path(sysconfig.get_paths()["purelib"])
+    site = tmp_path / "site-without-debugpy"
+    site.mkdir()
+    for entry in packages.iterdir():
+        if not entry.name.startswith("debugpy") and entry.suffix != ".pth":
+            (site / entry.name).symlink_to(entry)
+    return site
+
+
+async def test_a_server_without_debugpy_gets_the_daemons_own(
+    daemon: LanguageClient, tmp_path: Path, runtime_tmp: str, site_without_debugpy: Path
+) -> None:
+    """Nothing is installed into the server's environment: the worker imports the daemon's
+    debugpy alone, from the folder the daemon offers, and breakpoints hit."""
+    python = [sys.executable, "-S", "-m", "azmlinfsrv"]  # -S: no site-packages but these links
+    pythonpath = os.pathsep.join([str(REPO_ROOT / "src"), str(site_without_debugpy)])
+    with by_hand(tmp_path, runtime_tmp, command=python, PYTHONPATH=pythonpath) as (process, project, port):
+        [worker] = await _workers(daemon, process.pid)
+        probe = [sys.executable, "-S", "-c", "import debugpy"]
+        missing = subprocess.run(probe, env={"PYTHONPATH": pythonpath}, capture_output=True, text=True)
+        assert "No module named 'debugpy'" in missing.stderr  # the server's environment has none
+        answer = await execute(daemon, CONFIGS, {"pid": process.pid})
+        assert "error" not in answer, answer
+        [config] = answer["configurations"]
+        assert await _stop_in_run(config, project / "score.py", port) == {"pid": worker, "version": 1}
+        assert "debugpy" not in "".join(os.listdir(site_without_debugpy))
