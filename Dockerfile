@@ -35,9 +35,11 @@ COPY deploy/image/healthcheck.py /opt/azmlinfsrv/healthcheck.py
 
 # Azure ML's layout: the app (score.py) under /var/azureml-app, models under
 # /var/azureml-app/azureml-models/<name>/<version>; a deployment sets both variables.
+# AZMLINFSRV_ATTACH=off: no debugger attach channel in production (docs/attach.md).
 ENV PATH=/opt/azmlinfsrv/bin:${PATH} \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
+    AZMLINFSRV_ATTACH=off \
     AML_APP_ROOT=/var/azureml-app \
     AZUREML_ENTRY_SCRIPT=score.py \
     AZUREML_MODEL_DIR=/var/azureml-app/azureml-models \

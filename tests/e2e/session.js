@@ -173,10 +173,12 @@ function copyLogs(name, dirs) {
 /**
  * Lays out a workspace and opens it in a fresh code-server with the .vsix installed.
  * options: files {relative path: content} of the workspace; settings (merged over the base user
- * settings); python (the interpreter for azmlinfsrv.pythonPath, default PYTHON).
+ * settings); python (the interpreter for azmlinfsrv.pythonPath, default PYTHON); env (variables
+ * over the environment of code-server, hence of the extension, its daemon and the browser).
  */
 async function openSession(name, options = {}) {
   const dirs = h.prepareRoot(name);
+  Object.assign(dirs.env, options.env || {});
   h.writeFiles(dirs.workspace, options.files || {});
   const settings = { ...h.baseSettings(options.python || h.PYTHON), ...(options.settings || {}) };
   fs.writeFileSync(path.join(dirs.userData, 'User', 'settings.json'), JSON.stringify(settings, null, 2));

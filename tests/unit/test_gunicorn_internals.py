@@ -8,6 +8,7 @@ import inspect
 import os
 import signal
 import socket
+import time
 from collections.abc import Iterator
 
 import gunicorn
@@ -138,6 +139,24 @@ def test_the_worker_members_we_use(tmp_path):
                 assert f"self.{member} =" in made_in_the_fork, changed(f"SyncWorker.{member}")
             else:
                 assert hasattr(worker, member), changed(f"SyncWorker.{member}")
+    finally:
+        worker.tmp.close()
+
+
+def test_a_held_heartbeat_keeps_the_arbiters_timeout_quiet():
+    """hold_heartbeat dates WorkerTmp ahead on the clock the arbiter's murder_workers reads."""
+    cfg = Config()
+    worker = SyncWorker(1, os.getppid(), [], None, 30, cfg, glogging.Logger(cfg))
+    try:
+        assert "time.monotonic() - worker.tmp.last_update()" in inspect.getsource(Arbiter.murder_workers), changed(
+            "Arbiter.murder_workers' timeout check"
+        )
+        worker.tmp.notify()
+        assert abs(time.monotonic() - worker.tmp.last_update()) < 5, changed("WorkerTmp's clock")
+        internals.hold_heartbeat(worker.tmp, 3600)
+        assert time.monotonic() - worker.tmp.last_update() < -3500
+        worker.tmp.notify()  # a detached debugger: the real heartbeat again
+        assert abs(time.monotonic() - worker.tmp.last_update()) < 5
     finally:
         worker.tmp.close()
 

@@ -97,7 +97,7 @@ export class AttachCommand {
 
   private async attach(daemon: DaemonConnection, pid: number | undefined): Promise<void> {
     try {
-      const n = await this.d.workers.attachAll(daemon, pid === undefined ? {} : { pid });
+      const n = pid === undefined ? await this.d.workers.attachAll(daemon) : await this.d.workers.attachToServer(daemon, pid);
       if (n === 0) {
         void vscode.window.showInformationMessage('AzureML Scoring: the debugger is already attached.');
       }

@@ -105,5 +105,6 @@ export class Controller implements vscode.Disposable {
 
   dispose(): void {
     this.tracker.dispose();
+    this.workers.dispose();
   }
 }

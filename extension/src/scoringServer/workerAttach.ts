@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { errorText, LogView } from '../common/logging';
 import { AttachConfiguration, DaemonCommands, DaemonConnection, DebugConfigurationsResult } from '../protocol';
+import { HandStartedAttach } from './handStarted';
 
 export interface DaemonSource {
   ensure(interactive?: boolean): Promise<DaemonConnection | undefined>;
@@ -28,12 +29,25 @@ export class WorkerAttach {
   private knownConfigs: AttachConfiguration[] | undefined;
   /** Poll interval while waiting for the debug listeners of a starting server. */
   pollMs = 300;
+  /** Servers started by hand: attached through the daemon, followed across their reloads. */
+  readonly handStarted: HandStartedAttach;
 
   constructor(
     private readonly daemons: DaemonSource,
     private readonly debug: DebugAttacher,
     private readonly logs: LogView,
-  ) {}
+  ) {
+    this.handStarted = new HandStartedAttach(daemons, debug, logs);
+  }
+
+  /** Attaches to a server started elsewhere (e.g. in a terminal), and again after its reloads. */
+  attachToServer(daemon: DaemonConnection, pid: number): Promise<number> {
+    return this.handStarted.attach(daemon, pid);
+  }
+
+  dispose(): void {
+    this.handStarted.dispose();
+  }
 
   /** Attaches to every worker the daemon has a configuration for; returns how many sessions started. */
   async attachAll(daemon: DaemonConnection, arg: object = {}): Promise<number> {

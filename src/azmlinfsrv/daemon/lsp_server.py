@@ -24,7 +24,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from .. import __version__
-from . import cases, diagnostics, processes, requests
+from . import attach, cases, diagnostics, processes, requests
 from .arguments import (
     DEFAULT_REQUEST,
     NO_ARGS,
@@ -209,29 +209,9 @@ def _uri(path: str) -> str:
     return from_fs_path(path) or path
 
 
-# ``python -m azmlinfsrv`` runs the server's __main__.py as module ``__main__``, which the module
-# rule does not match: hide the package's files by path too, so the call stack is the user's.
-SERVER_FRAMES_RULE = {
-    "path": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "**"),
-    "include": False,
-}
-
-
 def _attach_configuration(pid: int, port: int, request: StartRequest | None) -> dict[str, Any]:
     """A debugpy attach configuration for one worker's listener."""
-    folder = request.folder if request else None
-    return {
-        "type": "debugpy",
-        "request": "attach",
-        "name": f"azmlinfsrv worker {pid}",
-        "connect": {"host": "127.0.0.1", "port": port},
-        "justMyCode": True,
-        # The server's own frames stay out of stepping even when it is installed editable
-        # (justMyCode alone only skips site-packages).
-        "rules": [{"module": "azmlinfsrv", "include": False}, SERVER_FRAMES_RULE],
-        "workerPid": pid,
-        **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
-    }
+    return attach.connect_configuration(pid, port, request.folder if request else None)
 
 
 # -- LSP features ---------------------------------------------------------------------------
@@ -302,8 +282,10 @@ def status(ls: Daemon, args: NoArgs = NO_ARGS) -> dict[str, Any]:
 
 async def debug_configurations(ls: Daemon, args: DebugConfigurationsArgs = OWN_WORKERS) -> dict[str, Any]:
     """Attach configurations: the daemon's workers, or those of the server ``pid`` belongs to."""
-    if args.pid and not ls.supervisor.owns(args.pid):
-        return await asyncio.to_thread(processes.attach_configurations, args.pid)
+    # The daemon's own server (its workers too) never goes through the attach channel: its
+    # listeners are the debug start's, and its event channel tells the daemon about them.
+    if args.pid and not ls.supervisor.owns(args.pid) and args.pid not in ls.supervisor.worker_pids():
+        return await asyncio.to_thread(attach.configurations_for, args.pid)
     return {"configurations": ls.debug_configurations()}
 
 

@@ -1,8 +1,9 @@
 """Finding azmlinfsrv processes on the machine (psutil), and what attaching to them needs.
 
-A server started by hand in a terminal has no debug listener; it can still be debugged
-through debugpy's PID injection, which on Linux needs gdb and ptrace rights. The worker
-processes (children of the gunicorn arbiter) are what a debugger must attach to.
+The worker processes (children of the gunicorn arbiter) are what a debugger must attach to.
+A server started by hand is asked through its workers' attach channels first (``attach.py``);
+without those (the reference server), debugpy's PID injection is what remains, which on
+Linux needs gdb and ptrace rights: ``pid_attach_problem`` says when it cannot work.
 """
 
 from __future__ import annotations

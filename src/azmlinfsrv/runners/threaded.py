@@ -17,7 +17,7 @@ from typing import Any
 
 import waitress
 
-from .. import events
+from .. import attach_channel, events
 from ..app import EXIT_STARTUP_FAILURE, StartupFailure, create_app
 from ..code_watch import Watcher, watch_roots
 from ..script import modules_under
@@ -74,5 +74,6 @@ def run(options: RunOptions) -> None:
         Watcher(roots, rebuild).start()
         logger.info(f"Reloading on changes to Python files under: {', '.join(roots)}")
 
+    attach_channel.open_channel()  # one process serves: it is the one a debugger attaches to
     listen = " ".join(f"{'[' + options.host + ']' if ':' in options.host else options.host}:{p}" for p in options.ports)
     waitress.serve(app, listen=listen, threads=options.workers, ident="azmlinfsrv")

@@ -36,7 +36,7 @@ from typing import Any
 
 from gunicorn.workers.sync import SyncWorker
 
-from .. import readiness
+from .. import attach_channel, debugging, readiness
 from ..settings import DEFAULT_SCORING_TIMEOUT_MS
 from . import gunicorn_internals as internals
 from .stand_in import WorkerSide
@@ -224,6 +224,7 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
 
     def init_process(self) -> None:
         internals.install_date_cache()
+        attach_channel.open_channel()  # before score.py loads: a long init() can be attached to
         super().init_process()
 
     def handle_quit(self, sig: int, frame: Any) -> None:
@@ -233,6 +234,14 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         if not self.booted:
             os._exit(0)
         super().handle_quit(sig, frame)
+
+    def notify(self) -> None:
+        """The heartbeat the arbiter's worker timeout watches. While a debugger is attached
+        it is dated ahead, so a worker paused at a breakpoint is not killed as hung."""
+        if debugging.attached():
+            internals.hold_heartbeat(self.tmp, debugging.HOLD_SECONDS)
+        else:
+            super().notify()
 
     def handle_exit(self, sig: int, frame: Any) -> None:
         """SIGTERM: finish what has arrived, answer GET /readyz with 503 meanwhile."""
@@ -433,7 +442,9 @@ class KeepAliveWorker(SyncWorker):  # type: ignore[misc]
         if not self._limits.keepalive or len(self._conns.open) > self._limits.max_connections:
             resp.force_close()
         if self._reporting:
-            WorkerSide.request_started(self._limits.scoring_timeout_ms)
+            # A debugger attached: run() may pause at a breakpoint; the arbiter must not kill it.
+            hold = debugging.attached()
+            WorkerSide.request_started(debugging.HOLD_SECONDS * 1000 if hold else self._limits.scoring_timeout_ms)
 
     def _write(self, conn: _Connection, req: Any, resp: Any, environ: dict[str, Any], respiter: Any) -> None:
         if not self.alive or not internals.body_consumed(req):
