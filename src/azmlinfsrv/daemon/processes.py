@@ -15,14 +15,20 @@ from typing import Any
 
 import psutil
 
+SERVER_MODULES = ("azmlinfsrv", "azureml_inference_server_http")
+# The .vsix's launcher (bundled/tool/launch.py) runs the server as ``<python> launch.py server``.
+LAUNCHER = os.path.join("bundled", "tool", "launch.py")
+
 
 def is_server_command(cmdline: list[str]) -> bool:
     """An azmlinfsrv (ours or the reference) server command line, not the daemon's."""
     for i, arg in enumerate(cmdline[:4]):
-        base = os.path.basename(arg)
-        if base in ("azmlinfsrv", "azmlinfsrv.exe"):
+        following = cmdline[i + 1] if i + 1 < len(cmdline) else None
+        if os.path.basename(arg) in ("azmlinfsrv", "azmlinfsrv.exe"):
             return True
-        if arg == "-m" and i + 1 < len(cmdline) and cmdline[i + 1] in ("azmlinfsrv", "azureml_inference_server_http"):
+        if arg == "-m" and following in SERVER_MODULES:
+            return True
+        if os.path.normpath(arg).endswith(LAUNCHER) and following == "server":
             return True
     return False
 
