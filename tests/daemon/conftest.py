@@ -122,3 +122,16 @@ def save_document(client: LanguageClient, path: Path, text: str) -> str:
     path.write_text(text)
     client.text_document_did_save(types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=uri)))
     return uri
+
+
+async def stop_client(lsp: LanguageClient) -> None:
+    """Stop a client a test started itself; its daemon process is killed if it does not exit."""
+    import asyncio
+
+    server = lsp._server
+    try:
+        await asyncio.wait_for(lsp.stop(), 15)
+    except asyncio.TimeoutError:
+        if server is not None and server.returncode is None:
+            server.kill()
+        raise

@@ -8,7 +8,7 @@ from pathlib import Path
 import psutil
 from pytest_lsp import LanguageClient
 
-from .conftest import execute, wait_for
+from .conftest import execute, stop_client, wait_for
 from .dap import DapClient
 
 START = "azmlinfsrv.daemon.startServer"
@@ -118,10 +118,4 @@ async def test_shutdown_while_a_debug_start_is_pending_answers_cleanly(tmp_path:
         await asyncio.wait_for(lsp.shutdown_session(), 15)
         assert (await asyncio.wait_for(start, 15))["state"] == "stopped"
     finally:
-        server = lsp._server  # the daemon process: killed if it does not exit by itself
-        try:
-            await asyncio.wait_for(lsp.stop(), 15)
-        except asyncio.TimeoutError:
-            if server is not None and server.returncode is None:
-                server.kill()
-            raise
+        await stop_client(lsp)

@@ -9,7 +9,7 @@ import psutil
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-from .conftest import execute, open_document, save_document, wait_for
+from .conftest import execute, open_document, save_document, stop_client, wait_for
 
 START = "azmlinfsrv.daemon.startServer"
 STOP = "azmlinfsrv.daemon.stopServer"
@@ -242,13 +242,7 @@ async def test_a_client_with_its_own_start_progress_gets_none_from_the_daemon(pr
         await execute(lsp, STOP)
         await asyncio.wait_for(lsp.shutdown_session(), 15)
     finally:
-        server = lsp._server  # the daemon process: killed if it does not exit by itself
-        try:
-            await asyncio.wait_for(lsp.stop(), 15)
-        except asyncio.TimeoutError:
-            if server is not None and server.returncode is None:
-                server.kill()
-            raise
+        await stop_client(lsp)
 
 
 async def test_a_worker_dying_in_run_is_reported_with_its_replacement(client: LanguageClient, project: Path) -> None:

@@ -8,20 +8,11 @@ import { CaseInfo, CaseResult, DaemonConnection, RunCasesResult, ServerStatus } 
 import { Controller } from '../../extension/src/scoringServer/controller';
 import { ScoringWorkspace } from '../../extension/src/scoringWorkspace';
 import * as fake from './fake/vscode';
+import { until } from './until';
 
 const SCORE = '/ws/app/score.py';
 const OTHER = '/ws/other/score.py';
 const CASES = '/ws/app/sample-requests';
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 function info(id: string, extra: Partial<CaseInfo> = {}): CaseInfo {
   return { id, name: id, file: `${CASES}/${id}.json`, line: 1, kind: 'body', method: 'POST', path: '/score', ...extra };

@@ -7,6 +7,7 @@ import { Controller } from '../../extension/src/scoringServer/controller';
 import { GO_TO_ERROR, SHOW_LOGS } from '../../extension/src/scoringServer/failureNotice';
 import { AttachConfiguration, DaemonConnection, ServerStatus } from '../../extension/src/protocol';
 import * as fake from './fake/vscode';
+import { until } from './until';
 
 type Handler = (arg: any) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -41,16 +42,6 @@ class FakeDebug {
     return this.attached.some((a) => JSON.stringify(a.connect ?? a.processId) === JSON.stringify(c.connect ?? c.processId));
   }
 }
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('controller (command flows over the daemon)', () => {
   let ws: string;

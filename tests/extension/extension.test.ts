@@ -9,19 +9,12 @@ import { OWN_DEBUG_TYPE } from '../../extension/src/debug';
 import * as fake from './fake/vscode';
 import { LanguageClient } from './fake/languageclient';
 import { Memento } from './fake/memento';
+import { until as untilWithin } from './until';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
 const manifest = JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8'));
 
-const until = async (cond: () => boolean, ms = 5000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+const until = (cond: () => boolean, ms = 5000): Promise<void> => untilWithin(cond, ms);
 
 /** An interpreter that answers the version probe: 3.12 (usable) or 3.8 (too old). */
 function fakePython(dir: string, usable: boolean): string {

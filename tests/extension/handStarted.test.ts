@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import { HandStartedAttach, pidAlive, workerOf } from '../../extension/src/scoringServer/handStarted';
 import { AttachConfiguration, DaemonConnection } from '../../extension/src/protocol';
 import * as fake from './fake/vscode';
+import { until } from './until';
 
 const listener = (worker: number, port: number): AttachConfiguration => ({
   type: 'debugpy',
@@ -9,16 +10,6 @@ const listener = (worker: number, port: number): AttachConfiguration => ({
   connect: { host: '127.0.0.1', port },
   workerPid: worker,
 });
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
 
 describe('attaching to a server started by hand', () => {
   let workers: number[];

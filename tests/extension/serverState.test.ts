@@ -15,16 +15,7 @@ import { isOurSession, PausedSessions, watchDebugPauses } from '../../extension/
 import { StatusBar } from '../../extension/src/scoringServer/statusBar';
 import { firstLine, formatStatus, isNewReload, shownState, startingWords } from '../../extension/src/scoringServer/statusText';
 import * as fake from './fake/vscode';
-
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) {
-      throw new Error('condition not met in time');
-    }
-    await new Promise((r) => setTimeout(r, 5));
-  }
-};
+import { until } from './until';
 
 const SCRIPT = '/w/score.py';
 const running: ServerStatus = { state: 'running', port: 5001, url: 'http://127.0.0.1:5001', entryScript: SCRIPT };
