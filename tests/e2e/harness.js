@@ -67,9 +67,10 @@ function processesUnder(root) {
         /* not ours to read */
       }
       const mentionsUs = root && (cmd.includes(root) || cwd.startsWith(root));
-      // Python processes only: code-server's own (node) command lines name our temp root too.
-      const isNode = /^\S*node\s/.test(cmd);
-      if (mentionsUs && !isNode && /azmlinfsrv|gunicorn|lsp_server/.test(cmd)) {
+      // Python processes only (or gunicorn's retitled ones): code-server's own command lines
+      // (node, and the ripgrep that looks for *.py files in the workspace) name our paths too.
+      const isPython = /^(\S*\/)?python[\d.]*\s/.test(cmd) || /^gunicorn:/.test(cmd);
+      if (mentionsUs && isPython && /azmlinfsrv|gunicorn|lsp_server/.test(cmd)) {
         out.push({ pid: Number(d), cmd: cmd.slice(0, 200) });
       }
     } catch {

@@ -27,6 +27,18 @@ SERVER_FRAMES_RULE = {
     "path": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "**"),
     "include": False,
 }
+# Set by the .vsix's launcher (bundled/tool/launch.py) to its bundle folder.
+BUNDLE_ENV = "AZMLINFSRV_BUNDLE"
+
+
+def server_frame_rules() -> list[dict[str, Any]]:
+    """debugpy rules that keep the server's own frames out of the call stack and of stepping:
+    the package, and the launcher that starts it when the extension's bundle runs it."""
+    rules = [{"module": "azmlinfsrv", "include": False}, SERVER_FRAMES_RULE]
+    bundle = os.environ.get(BUNDLE_ENV)
+    if bundle:
+        rules.append({"path": os.path.join(bundle, "tool", "**"), "include": False})
+    return rules
 
 
 def connect_configuration(pid: int, port: int, folder: str | None) -> dict[str, Any]:
@@ -39,7 +51,7 @@ def connect_configuration(pid: int, port: int, folder: str | None) -> dict[str, 
         "justMyCode": True,
         # The server's own frames stay out of stepping even when it is installed editable
         # (justMyCode alone only skips site-packages).
-        "rules": [{"module": "azmlinfsrv", "include": False}, SERVER_FRAMES_RULE],
+        "rules": server_frame_rules(),
         "workerPid": pid,
         **({"pathMappings": [{"localRoot": folder, "remoteRoot": folder}]} if folder else {}),
     }

@@ -25,7 +25,7 @@ const SCORE_PY = [
 ].join('\n');
 const INIT_LINE = 6;
 const RUN_LINE = 11;
-const SERVER_FRAMES = /__main__\.py|site-packages|gunicorn|flask|azmlinfsrv[\\/]/;
+const SERVER_FRAMES = /__main__\.py|launch\.py|site-packages|gunicorn|flask|azmlinfsrv[\\/]/;
 
 async function setBreakpoint(t, s, line) {
   await s.goToLine(line);
@@ -62,7 +62,7 @@ async function pausedAt(t, s, fn, line) {
 }
 
 function checkUserFramesOnly(t, stack, where) {
-  t.check(`${where}: the CALL STACK has no server frame (__main__.py, gunicorn, flask, azmlinfsrv)`, !SERVER_FRAMES.test(stack), JSON.stringify(stack));
+  t.check(`${where}: the CALL STACK has no server frame (__main__.py, launch.py, gunicorn, flask, azmlinfsrv)`, !SERVER_FRAMES.test(stack), JSON.stringify(stack));
   t.check(`${where}: the worker's session is named "score.py worker <pid>"`, /score\.py worker \d+/.test(stack), JSON.stringify(stack));
 }
 
