@@ -77,7 +77,8 @@ CONTAINER_TOOL ?= podman
 # `make image PODMAN_CONF=` uses your podman's own configuration.
 PODMAN_CONF ?= $(CURDIR)/deploy/containers.conf
 IMAGE_BUILD_FLAGS ?=
-DEPLOY_STAMP := $(VENV)/.installed-deploy
+DEPLOY_VENV := .venv-deploy
+DEPLOY_STAMP := $(DEPLOY_VENV)/.installed
 
 image-wheels: $(STAMP)
 	rm -rf $(IMAGE_WHEELS)
@@ -93,15 +94,18 @@ image: image-wheels
 	    --build-arg BASE_IMAGE=$(BASE_IMAGE) -t $(IMAGE) .
 
 # The image tests need podman, runc and debootstrap (Debian packages), and validate deploy/
-# offline with the packages of the `deploy` extra.
-$(DEPLOY_STAMP): $(STAMP) pyproject.toml
-	$(PY) -m pip install --quiet -e '.[daemon,dev,deploy]'
+# offline with the packages of the `deploy` extra, in a venv of their own: azure-ai-ml pins
+# OpenTelemetry below what the dev venv's exporters need, and pip would downgrade them there.
+$(DEPLOY_STAMP): pyproject.toml
+	test -x $(DEPLOY_VENV)/bin/python || $(PYTHON) -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(DEPLOY_VENV)/bin/python -m pip install --quiet -e '.[deploy]' 'pytest>=8,<10' pytest-asyncio 'requests>=2.31,<3'
 	touch $(DEPLOY_STAMP)
 
 test-image: $(DEPLOY_STAMP)
 	command -v podman >/dev/null && command -v runc >/dev/null && command -v debootstrap >/dev/null || \
 	    (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y podman runc debootstrap)
-	$(PYTEST) -rs tests/image
+	$(DEPLOY_VENV)/bin/python -m pytest -q -p no:cacheprovider -rs tests/image
 
 # --- The VS Code extension ----------------------------------------------------------------
 extension: $(NODE_STAMP)
@@ -130,4 +134,4 @@ test-e2e: $(STAMP) vsix
 test: lint test-unit test-server test-gate test-daemon test-telemetry test-reliability test-image lint-extension test-extension test-webview test-e2e
 
 clean:
-	rm -rf $(VENV) build *.egg-info node_modules dist out azmlinfsrv*.vsix bundled/app bundled/libs bundled/target.txt
+	rm -rf $(VENV) $(DEPLOY_VENV) build *.egg-info node_modules dist out azmlinfsrv*.vsix bundled/app bundled/libs bundled/target.txt
