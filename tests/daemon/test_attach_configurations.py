@@ -106,9 +106,9 @@ def test_the_listener_must_hold_the_workers_connection(monkeypatch: pytest.Monke
 
 
 def test_the_bundles_launcher_is_hidden_from_the_call_stack_too(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(attach.BUNDLE_ENV, raising=False)
+    monkeypatch.delenv(processes.BUNDLE_ENV, raising=False)
     plain = attach.connect_configuration(7, 5678, None)["rules"]
     assert {"module": "azmlinfsrv", "include": False} in plain
-    monkeypatch.setenv(attach.BUNDLE_ENV, "/ext/bundled")
+    monkeypatch.setenv(processes.BUNDLE_ENV, "/ext/bundled")
     bundled = attach.connect_configuration(7, 5678, None)["rules"]
     assert bundled == [*plain, {"path": os.path.join("/ext/bundled", "tool", "**"), "include": False}]

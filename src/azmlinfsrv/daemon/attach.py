@@ -27,17 +27,15 @@ SERVER_FRAMES_RULE = {
     "path": os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "**"),
     "include": False,
 }
-# Set by the .vsix's launcher (bundled/tool/launch.py) to its bundle folder.
-BUNDLE_ENV = "AZMLINFSRV_BUNDLE"
 
 
 def server_frame_rules() -> list[dict[str, Any]]:
     """debugpy rules that keep the server's own frames out of the call stack and of stepping:
     the package, and the launcher that starts it when the extension's bundle runs it."""
     rules = [{"module": "azmlinfsrv", "include": False}, SERVER_FRAMES_RULE]
-    bundle = os.environ.get(BUNDLE_ENV)
-    if bundle:
-        rules.append({"path": os.path.join(bundle, "tool", "**"), "include": False})
+    launcher = processes.launcher_path()
+    if launcher:
+        rules.append({"path": os.path.join(os.path.dirname(launcher), "**"), "include": False})
     return rules
 
 
@@ -138,23 +136,22 @@ def ask_worker(worker: int, path: str, debugpy_folder: str | None) -> tuple[int 
     return port, None
 
 
-def channel_configurations(server: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str], bool]:
-    """(configurations, problems, whether any worker has a channel) for the server's workers."""
+def channel_configurations(server: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+    """(configurations, problems) for the server's workers that have an attach channel."""
     entry = server.get("entryScript")
     folder = os.path.dirname(entry) if entry else None
     debugpy_folder = own_debugpy_folder()
-    configurations, problems, any_channel = [], [], False
+    configurations, problems = [], []
     for worker in server["workerPids"]:
         path = channel_of(worker)
         if path is None:
             continue
-        any_channel = True
         port, problem = ask_worker(worker, path, debugpy_folder)
         if port is not None:
             configurations.append(connect_configuration(worker, port, folder))
         elif problem:
             problems.append(problem)
-    return configurations, problems, any_channel
+    return configurations, problems
 
 
 def configurations_for(pid: int) -> dict[str, Any]:
@@ -162,7 +159,7 @@ def configurations_for(pid: int) -> dict[str, Any]:
     server = processes.server_of(pid)
     if server is None:
         return {"configurations": [], "error": f"No azmlinfsrv server runs with pid {pid}."}
-    configurations, problems, any_channel = channel_configurations(server)
+    configurations, problems = channel_configurations(server)
     if configurations:
         return {"configurations": configurations}
     fallback = processes.attach_configurations(pid)

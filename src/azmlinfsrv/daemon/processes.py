@@ -16,8 +16,16 @@ from typing import Any
 import psutil
 
 SERVER_MODULES = ("azmlinfsrv", "azureml_inference_server_http")
-# The .vsix's launcher (bundled/tool/launch.py) runs the server as ``<python> launch.py server``.
+# The .vsix's launcher (bundled/tool/launch.py) runs the server as ``<python> launch.py server``,
+# and runs the daemon with BUNDLE_ENV set to its bundle folder.
 LAUNCHER = os.path.join("bundled", "tool", "launch.py")
+BUNDLE_ENV = "AZMLINFSRV_BUNDLE"
+
+
+def launcher_path() -> str | None:
+    """The launcher that started this daemon, when the .vsix's bundle did."""
+    bundle = os.environ.get(BUNDLE_ENV)
+    return os.path.join(bundle, "tool", "launch.py") if bundle else None
 
 
 def is_server_command(cmdline: list[str]) -> bool:

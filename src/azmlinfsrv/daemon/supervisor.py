@@ -25,7 +25,7 @@ import psutil
 from ..debugging import LISTEN_ENV as DEBUG_LISTEN_ENV
 from ..events import ENV_VAR as EVENTS_ENV
 from ..parent_watch import ENV_VAR as PARENT_ENV
-from . import ports, process_tree
+from . import ports, process_tree, processes
 from .arguments import StartServerArgs
 from .failures import ExitReason, exit_reason
 from .state import ServerLife, ServerState, ServerStatus
@@ -103,16 +103,13 @@ def server_environment(request: StartRequest, events_path: str) -> dict[str, str
     return env
 
 
-# Set by the .vsix's launcher (bundled/tool/launch.py) that started this daemon: its servers go
-# through the same launcher, so they find the bundled azmlinfsrv and libraries after the user's.
-BUNDLE_ENV = "AZMLINFSRV_BUNDLE"
-
-
 def server_prefix() -> list[str]:
-    """How to run the server: through the .vsix's launcher, or ``python -m azmlinfsrv`` (a pip install)."""
-    bundle = os.environ.get(BUNDLE_ENV)
-    if bundle:
-        return [sys.executable, os.path.join(bundle, "tool", "launch.py"), "server"]
+    """How to run the server: through the .vsix's launcher that started this daemon (so the
+    server finds the bundled azmlinfsrv and libraries after the user's), or ``python -m
+    azmlinfsrv`` (a pip install)."""
+    launcher = processes.launcher_path()
+    if launcher:
+        return [sys.executable, launcher, "server"]
     return [sys.executable, "-m", "azmlinfsrv"]
 
 
