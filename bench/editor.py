@@ -37,7 +37,8 @@ from pygls.lsp.client import LanguageClient
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from tests.daemon.dap import DapClient  # noqa: E402  (the tests' DAP client, reused)
+from tests.daemon.dap import DapClient  # noqa: E402  (the tests' DAP client and helpers, reused)
+from tests.daemon.lsp_values import plain, wait_for  # noqa: E402
 
 START = "azmlinfsrv.daemon.startServer"
 STOP = "azmlinfsrv.daemon.stopServer"
@@ -71,7 +72,7 @@ class Daemon:
 
         @self.client.feature("azmlinfsrv/status")
         def on_status(params: Any) -> None:
-            self.statuses.append(_plain(params))
+            self.statuses.append(plain(params))
 
         @self.client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
         def on_diagnostics(params: types.PublishDiagnosticsParams) -> None:
@@ -104,7 +105,7 @@ class Daemon:
     async def command(self, name: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
         params = types.ExecuteCommandParams(command=name, arguments=[args or {}])
         result = await asyncio.wait_for(self.client.workspace_execute_command_async(params), BOUND_SECONDS)
-        return dict(_plain(result))
+        return dict(plain(result))
 
     def save(self, path: Path, text: str) -> None:
         """As an editor saves: didChange, the file on disk, didSave."""
@@ -135,30 +136,9 @@ class Daemon:
             await self.client.stop()
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "_asdict"):  # pygls hands custom notifications over as named tuples
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return {k: _plain(v) for k, v in vars(value).items()}
-
-
-async def until(predicate: Callable[[], Awaitable[bool] | bool], what: str, every: float = 0.02) -> None:
-    """Poll ``predicate`` until true, at most BOUND_SECONDS."""
-    deadline = time.monotonic() + BOUND_SECONDS
-    while True:
-        value = predicate()
-        if not isinstance(value, bool):
-            value = await value
-        if value:
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"bench/editor.py: no {what} within {BOUND_SECONDS:.0f} s")
-        await asyncio.sleep(every)
+async def until(predicate: Callable[[], Awaitable[bool] | bool], what: str) -> None:
+    """Poll ``predicate`` every 20 ms until true, at most BOUND_SECONDS."""
+    await wait_for(predicate, BOUND_SECONDS, what, every=0.02)
 
 
 class Project:

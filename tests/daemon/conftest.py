@@ -13,6 +13,8 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient
 
 from ..server._support import clean_env
+from .lsp_values import plain as _plain  # noqa: F401  (tests import _plain and wait_for from here)
+from .lsp_values import wait_for  # noqa: F401
 
 STATUS = "azmlinfsrv/status"
 LOG = "azmlinfsrv/log"
@@ -56,43 +58,11 @@ async def client(lsp_client: LanguageClient, project: Path):
     await lsp_client.shutdown_session()
 
 
-def _plain(value: Any) -> Any:
-    """pygls hands custom notification params over as attribute objects: back to dicts."""
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "_asdict"):  # pygls' named-tuple objects
-        return {k: _plain(v) for k, v in value._asdict().items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return {k: _plain(v) for k, v in vars(value).items()}
-
-
 async def execute(client: LanguageClient, command: str, args: dict[str, Any] | None = None) -> Any:
     result = await client.workspace_execute_command_async(
         types.ExecuteCommandParams(command=command, arguments=[args or {}])
     )
     return _plain(result)
-
-
-async def wait_for(predicate: Any, timeout: float = 30.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` (sync, or a coroutine function) on the event loop until truthy, at
-    most ``timeout`` seconds."""
-    import asyncio
-    import inspect
-
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if inspect.isawaitable(value):
-            value = await value
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def open_document(client: LanguageClient, path: Path) -> str:
