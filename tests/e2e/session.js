@@ -154,6 +154,11 @@ class Session {
     return h.processesUnder(this.dirs.tmpRoot);
   }
 
+  /** Those of the processes that are a scoring server: through the .vsix's launcher, `-m azmlinfsrv`, or gunicorn's. */
+  serverProcesses() {
+    return this.processes().filter((p) => /launch\.py server|-m azmlinfsrv --|gunicorn/.test(p.cmd));
+  }
+
   async close() {
     fs.writeFileSync(path.join(h.OUT_DIR, `${this.name}-browser-console-errors.txt`), this.consoleErrors.join('\n'));
     await this.context.close().catch(() => undefined);

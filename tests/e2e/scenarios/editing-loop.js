@@ -157,7 +157,7 @@ async function stop(t, s) {
   const stopped = await s.waitForStatus(/Scoring: stopped/, 30000);
   t.check('Stop Scoring Server: status bar shows stopped', stopped.ok, JSON.stringify(stopped.t));
   const left = await t.pollUntil(async () => {
-    const p = s.processes().filter((x) => /launch\.py server|-m azmlinfsrv --|gunicorn/.test(x.cmd));
+    const p = s.serverProcesses();
     return { ok: p.length === 0, p };
   }, 15000);
   t.check('no azmlinfsrv server process left after Stop', left.ok, JSON.stringify(left.p));

@@ -119,7 +119,7 @@ async function stopSession(t, s) {
   const stopped = await s.waitForStatus(/Scoring: stopped/, 30000);
   t.check('ending the debug session stops that server (status bar: stopped)', stopped.ok, JSON.stringify(stopped.t));
   const left = await t.pollUntil(async () => {
-    const p = s.processes().filter((x) => /-m azmlinfsrv --|gunicorn/.test(x.cmd));
+    const p = s.serverProcesses();
     return { ok: p.length === 0, p };
   }, 30000);
   t.check('no server process left after the debug session', left.ok, JSON.stringify(left.p));

@@ -76,7 +76,7 @@ async function runAll(t, s) {
   }, 120000);
   t.check('Run All Tests: world passed, azure failed', done.ok, JSON.stringify(done.rows));
   const left = await t.pollUntil(async () => {
-    const p = s.processes().filter((x) => /launch\.py server|-m azmlinfsrv --|gunicorn/.test(x.cmd));
+    const p = s.serverProcesses();
     return { ok: p.length === 0, p };
   }, 20000);
   t.check('the server started for the run is stopped after it', left.ok, JSON.stringify(left.p));
