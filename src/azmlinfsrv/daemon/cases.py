@@ -23,7 +23,7 @@ from typing import Any, Literal
 from ..cases import Answer, Case, CaseError, Outcome, default_cases_path, load_cases, run_case, swagger_for
 from ..gate import report
 from ..gate.server import HOST, ServerProcess, StartFailure, start
-from .arguments import ListCasesArgs, RunCasesArgs
+from .arguments import ListCasesArgs, RunCasesArgs, camel
 from .state import ServerState
 from .supervisor import Supervisor
 
@@ -37,15 +37,10 @@ RUN_FAILED_EVENT_WAIT_SECONDS = 1.0  # the event may be read a moment after the 
 RunFailure = Callable[[Answer], "dict[str, Any] | None"]
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 def _json(value: Any) -> dict[str, Any]:
     """A result dataclass as JSON: camelCase names, None fields left out."""
     return {
-        _camel(f.name): _json(v) if dataclasses.is_dataclass(v) else v
+        camel(f.name): _json(v) if dataclasses.is_dataclass(v) else v
         for f in dataclasses.fields(value)
         if (v := getattr(value, f.name)) is not None
     }
@@ -91,7 +86,7 @@ class CaseResult:
 
 def result_fields() -> dict[str, list[str]]:
     """The JSON field names, as extension/src/protocol.ts must spell them."""
-    return {cls.__name__: [_camel(f.name) for f in dataclasses.fields(cls)] for cls in (CaseInfo, CaseResult)}
+    return {cls.__name__: [camel(f.name) for f in dataclasses.fields(cls)] for cls in (CaseInfo, CaseResult)}
 
 
 def cases_source(entry_script: str, cases: str | None) -> Path | None:

@@ -15,6 +15,7 @@ import logging
 import os
 from typing import Any
 
+from .arguments import camel
 from .diagnostics import deepest_user_frame
 
 logger = logging.getLogger("azmlinfsrv.daemon")
@@ -63,11 +64,6 @@ PHASE_EVENTS = {"debug_listening": Phase.WAITING_FOR_DEBUGGER, "importing": Phas
 _PHASE_ORDER = list(Phase)
 
 
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.title() for part in rest)
-
-
 @dataclasses.dataclass(frozen=True)
 class ErrorLocation:
     file: str
@@ -111,16 +107,16 @@ class ServerStatus:
                 continue
             if isinstance(value, (ErrorLocation, LastReload)):
                 value = dataclasses.asdict(value)
-            out[_camel(f.name)] = value.value if isinstance(value, enum.Enum) else value
+            out[camel(f.name)] = value.value if isinstance(value, enum.Enum) else value
         return out
 
 
 def status_fields() -> dict[str, list[str]]:
     """The JSON field names of the status types, as protocol.ts must spell them."""
     return {
-        "ServerStatus": [_camel(f.name) for f in dataclasses.fields(ServerStatus)],
-        "ErrorLocation": [_camel(f.name) for f in dataclasses.fields(ErrorLocation)],
-        "LastReload": [_camel(f.name) for f in dataclasses.fields(LastReload)],
+        "ServerStatus": [camel(f.name) for f in dataclasses.fields(ServerStatus)],
+        "ErrorLocation": [camel(f.name) for f in dataclasses.fields(ErrorLocation)],
+        "LastReload": [camel(f.name) for f in dataclasses.fields(LastReload)],
     }
 
 
