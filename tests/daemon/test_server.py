@@ -162,8 +162,15 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
     )
     assert d.message == "init() failed: RuntimeError: model missing"
     assert d.range.start.line == 3
+
+    # The arbiter's reload_failed comes a moment after the worker's init_failed (which made the
+    # diagnostic): wait for it, then the status says it all at once.
+    async def reload_failed() -> dict | None:  # type: ignore[type-arg]
+        status = await execute(client, STATUS)
+        return status if status.get("lastReload") and status["lastReload"]["ok"] is False else None
+
+    status = await wait_for(reload_failed, 30, "the failed reload in the status")
     # The last good workers keep serving the last good code.
-    status = await execute(client, STATUS)
     assert status["state"] == "running" and status["workerPids"] == new_workers
     # Running, and the last reload failed: the old code answers, and the status says why.
     assert status["lastReload"]["ok"] is False
