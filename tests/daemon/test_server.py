@@ -165,7 +165,7 @@ async def test_reload_on_save_gives_new_workers_and_a_failed_reload_keeps_the_ol
 
     # The arbiter's reload_failed comes a moment after the worker's init_failed (which made the
     # diagnostic): wait for it, then the status says it all at once.
-    async def reload_failed() -> dict | None:  # type: ignore[type-arg]
+    async def reload_failed() -> dict[str, object] | None:
         status = await execute(client, STATUS)
         return status if status.get("lastReload") and status["lastReload"]["ok"] is False else None
 
